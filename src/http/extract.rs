@@ -1,0 +1,226 @@
+//! Extractors that turn bad input into [`ApiError`]s in the app's own shapes.
+//!
+//! Handlers take them in the order ASP.NET Core decides (SPEC §2): the
+//! caller's token first, then the path, then the body.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{HeaderMap, header, request::Parts};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::AppState;
+use super::error::{ApiError, ValidationErrors};
+
+/// `axum::extract::Path` whose rejection is a 400 in the app's shape.
+pub(crate) struct Path<T>(pub(crate) T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Self(value))
+            .map_err(|rejection| ApiError::validation("$", rejection.body_text()))
+    }
+}
+
+/// The caller of a license route, authorized by its bearer token.
+///
+/// For now any bearer token is accepted with every scope (SPEC §5, lenient);
+/// this is where token verification and scope checks belong.
+pub(crate) struct Caller;
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, ApiError> {
+        match bearer_token(&parts.headers) {
+            Some(_token) => Ok(Caller),
+            None => Err(ApiError::Unauthorized {
+                challenge: "Bearer".to_owned(),
+            }),
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header, if there is one.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// A request body decoded the way ASP.NET Core with System.Text.Json does:
+/// size limit (413), content type (415), then syntax and types (400).
+pub(crate) struct AspNetJson<T>(pub(crate) T);
+
+/// A request DTO that can be read from a JSON value by ASP.NET Core's rules.
+pub(crate) trait FromJson: Sized {
+    /// The .NET type name used in conversion messages.
+    const TYPE_NAME: &'static str;
+    /// Reads the DTO from the object's properties, collecting errors.
+    fn from_fields(fields: &mut Fields<'_>) -> Self;
+}
+
+impl<T: FromJson> FromRequest<AppState> for AspNetJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let content_type = request.headers().get(header::CONTENT_TYPE).cloned();
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge {
+                        limit: state.settings.body_limit,
+                    }
+                } else {
+                    ApiError::validation("$", "The request body could not be read.")
+                }
+            })?;
+        check_content_type(content_type.as_ref().and_then(|v| v.to_str().ok()))?;
+        decode(&body).map(Self)
+    }
+}
+
+/// Accepts what ASP.NET Core's JSON input formatter accepts.
+fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
+    let Some(content_type) = content_type else {
+        return Err(ApiError::UnsupportedMediaType {
+            detail: "the request has no Content-Type; send application/json".to_owned(),
+        });
+    };
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let accepted = media_type == "application/json"
+        || media_type == "text/json"
+        || media_type
+            .strip_prefix("application/")
+            .is_some_and(|sub| sub.ends_with("+json") && sub.len() > 5);
+    if accepted {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType {
+            detail: format!(
+                "content type '{content_type}' is not supported; use application/json, text/json or application/*+json"
+            ),
+        })
+    }
+}
+
+fn decode<T: FromJson>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::validation(
+            "",
+            "A non-empty request body is required.",
+        ));
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|error| {
+        // System.Text.Json counts lines from 0 and bytes in the line from 0.
+        let message = format!(
+            "The request body is not valid JSON: {error}. Path: $ | LineNumber: {} | BytePositionInLine: {}.",
+            error.line().saturating_sub(1),
+            error.column().saturating_sub(1)
+        );
+        ApiError::validation("$", message)
+    })?;
+    let Value::Object(object) = &value else {
+        return Err(ApiError::validation(
+            "$",
+            conversion_message(T::TYPE_NAME, "$"),
+        ));
+    };
+    let mut fields = Fields {
+        object,
+        errors: ValidationErrors::new(),
+    };
+    let dto = T::from_fields(&mut fields);
+    if fields.errors.is_empty() {
+        Ok(dto)
+    } else {
+        Err(ApiError::Validation(fields.errors))
+    }
+}
+
+fn conversion_message(type_name: &str, path: &str) -> String {
+    format!("The JSON value could not be converted to {type_name}. Path: {path}.")
+}
+
+/// The properties of a request object, read case-insensitively as ASP.NET
+/// Core's web defaults do; unknown properties are ignored.
+pub(crate) struct Fields<'a> {
+    object: &'a Map<String, Value>,
+    errors: ValidationErrors,
+}
+
+impl<'a> Fields<'a> {
+    /// The property's value; of several spellings, the last one wins, as in System.Text.Json.
+    fn get(&self, name: &str) -> Option<&'a Value> {
+        let object: &'a Map<String, Value> = self.object;
+        object
+            .iter()
+            .rev()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    fn error(&mut self, path: String, message: String) {
+        self.errors.entry(path).or_default().push(message);
+    }
+
+    /// A nullable `List<string>`: absent or `null` is `None`.
+    pub(crate) fn string_list(&mut self, name: &str) -> Option<Vec<String>> {
+        let path = format!("$.{name}");
+        match self.get(name)? {
+            Value::Null => None,
+            Value::Array(items) => {
+                let mut strings = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Value::String(s) if !s.is_empty() => strings.push(s.clone()),
+                        // The real service would take null or "" as a code it does not know;
+                        // the emulator says so plainly instead (see the README).
+                        Value::String(_) | Value::Null => {
+                            self.error(
+                                format!("{path}[{i}]"),
+                                "A code must be a non-empty string.".to_owned(),
+                            );
+                        }
+                        _ => self.error(
+                            format!("{path}[{i}]"),
+                            conversion_message("System.String", &format!("{path}[{i}]")),
+                        ),
+                    }
+                }
+                Some(strings)
+            }
+            _ => {
+                let message =
+                    conversion_message("System.Collections.Generic.List`1[System.String]", &path);
+                self.error(path, message);
+                None
+            }
+        }
+    }
+
+    /// A non-nullable `bool`: absent is `false`, `null` or another type is an error.
+    pub(crate) fn boolean(&mut self, name: &str) -> bool {
+        let path = format!("$.{name}");
+        match self.get(name) {
+            None => false,
+            Some(Value::Bool(value)) => *value,
+            Some(_) => {
+                let message = conversion_message("System.Boolean", &path);
+                self.error(path, message);
+                false
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! The HTTP face of the emulator: the route table, the request boundary and
+//! one module per emulated resource.
+
+mod error;
+mod extract;
+mod groups;
+mod request_id;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderValue, Method, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+
+use crate::licensing::Store;
+use error::{ApiError, Problem};
+
+/// Settings the HTTP layer reads on every request.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Largest accepted request body, in bytes (413 above it).
+    pub body_limit: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            body_limit: 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler can reach: cheap to clone, shared by all requests.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The accounts.
+    pub store: Store,
+    /// Request-independent settings.
+    pub settings: std::sync::Arc<Settings>,
+}
+
+/// The four prefixes every License Accountant route is served under (SPEC §3).
+const LICENSE_PREFIXES: [&str; 4] = [
+    "/{organization}/lease_",
+    "/lease_",
+    "/{organization}/la",
+    "/la",
+];
+
+/// The License Accountant routes, relative to a prefix.
+fn license_routes() -> Router<AppState> {
+    Router::new().route(
+        "/api/account/{account_id}/user-license/group/{group_id}",
+        get(groups::get_rule)
+            .put(groups::allocate)
+            .delete(groups::deallocate),
+    )
+}
+
+/// The whole application, ready to serve.
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for prefix in LICENSE_PREFIXES {
+        router = router.nest(prefix, license_routes());
+    }
+    let body_limit = state.settings.body_limit;
+    router
+        // Registered after every route: axum applies it to the routes so far.
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(route_not_found)
+        // Runs on matched routes only: tells the boundary which route answered.
+        .route_layer(middleware::from_fn(remember_route))
+        .with_state(state)
+        // Outermost to innermost: the boundary sees every request and every
+        // answer (including panics turned into 500s and 413s from the limit).
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
+        .layer(middleware::from_fn(boundary))
+}
+
+/// The request boundary: gives each request its id, renders problem bodies
+/// with it, and logs the request once.
+async fn boundary(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let trace_id = request_id::for_request(request.headers());
+    let method = request.method().clone();
+    let mut response = next.run(request).await;
+    if let Some(problem) = response.extensions_mut().remove::<Problem>() {
+        problem.render(&trace_id, &mut response);
+    }
+    if let Ok(value) = HeaderValue::from_str(&trace_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    let route = response
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("-", MatchedPath::as_str);
+    tracing::info!(
+        target: "uipath_license_mock::request",
+        %method,
+        route,
+        status = response.status().as_u16(),
+        latency_us = started.elapsed().as_micros() as u64,
+        request_id = %trace_id,
+        "request"
+    );
+    response
+}
+
+/// Copies the matched route template to the response, for the boundary's log line.
+async fn remember_route(request: Request, next: Next) -> Response {
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(request).await;
+    if let Some(matched) = matched {
+        response.extensions_mut().insert(matched);
+    }
+    response
+}
+
+async fn route_not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::RouteNotFound {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+}
+
+/// 405 for a served path; axum adds the `Allow` header.
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    let segments: Vec<&str> = uri
+        .path()
+        .trim_end_matches('/')
+        .rsplit('/')
+        .take(3)
+        .collect();
+    let group_rule = matches!(segments.as_slice(), [_, "group", "user-license"]);
+    let detail = if group_rule && method == Method::POST {
+        "POST is not served on a group rule: the documented method is PUT; the documentation's cURL example \
+         uses POST by mistake (POST .../user-license/group, without a group id, retrieves the rules of a list of groups)"
+            .to_owned()
+    } else {
+        format!("{method} is not served on this path; the Allow header lists the methods that are")
+    };
+    ApiError::MethodNotAllowed { detail }
+}
+
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let cause = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_owned());
+    ApiError::Internal(cause).into_response()
+}
+
+/// A 200 with a JSON body, typed as ASP.NET Core types it.
+pub(crate) fn json_ok(body: &impl Serialize) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Err(error) => {
+            ApiError::Internal(format!("cannot serialize an answer: {error}")).into_response()
+        }
+    }
+}

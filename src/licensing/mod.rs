@@ -1,0 +1,16 @@
+//! The domain: accounts, bundle codes, the seat arithmetic and the store.
+//!
+//! Nothing here knows about HTTP; the `http` module maps these outcomes to
+//! statuses, and the `fixtures` module builds accounts through the same
+//! operations, so one set of rules guards every way state can change.
+
+mod account;
+mod ids;
+mod store;
+
+pub use account::{Account, Allocation, Conflict, Group, LicenseSource, Members, Rule, Seats};
+pub use ids::{AccountId, BundleCode, GroupId, InvalidId, UserId};
+pub use store::{AccountRef, LicenseError, NotFoundReason, Store};
+
+#[cfg(test)]
+mod tests;
