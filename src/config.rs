@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::identity::AuthMode;
+
 /// A local emulator of UiPath's license allocation API, for tests and demos.
 #[derive(Debug, Parser)]
 #[command(name = "uipath-license-mock", version, about, long_about = None)]
@@ -54,6 +56,16 @@ pub struct ServeArgs {
     #[arg(long, env = "LICENSE_MOCK_BODY_LIMIT", default_value_t = 1_048_576, global = true,
           value_parser = clap::value_parser!(u64).range(1..=(1u64 << 32)))]
     pub body_limit: u64,
+    /// How license routes check bearer tokens.
+    #[arg(long, env = "LICENSE_MOCK_AUTH", value_enum, default_value_t = AuthMode::Lenient, global = true)]
+    pub auth: AuthMode,
+    /// Lifetime of issued access tokens, in seconds.
+    #[arg(long, env = "LICENSE_MOCK_TOKEN_TTL", default_value_t = 3600, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub token_ttl: u64,
+    /// RSA private key (PEM) to sign tokens with, instead of the embedded test key.
+    #[arg(long, env = "LICENSE_MOCK_SIGNING_KEY", global = true)]
+    pub signing_key: Option<PathBuf>,
     /// Log format: human-readable lines, or one JSON object a line.
     #[arg(long, env = "LICENSE_MOCK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,

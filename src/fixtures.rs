@@ -159,6 +159,9 @@ pub struct TokenFixture {
     pub account_id: String,
     /// Its scopes.
     pub scopes: Vec<String>,
+    /// When it stops being accepted, in Unix seconds; never when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
 }
 
 fn default_tenancy() -> String {

@@ -26,8 +26,10 @@
 pub mod config;
 pub mod fixtures;
 pub mod http;
+pub mod identity;
 pub mod licensing;
 mod server;
+mod unique;
 
 pub use licensing::Store;
 pub use server::{MockServer, MockServerBuilder, StartError, app_state, run};

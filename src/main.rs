@@ -7,6 +7,7 @@ use tracing_subscriber::EnvFilter;
 use uipath_license_mock::config::{Cli, Command, LogFormat, ServeArgs};
 use uipath_license_mock::fixtures::{self, Loaded};
 use uipath_license_mock::http::Settings;
+use uipath_license_mock::identity::{Clock, IdentitySettings, SigningKey};
 
 fn main() -> ExitCode {
     let cli = Cli::parse_or_exit();
@@ -33,6 +34,19 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let key = match &args.signing_key {
+        None => SigningKey::embedded(),
+        Some(path) => match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| SigningKey::from_pem(&pem).map_err(|e| e.to_string()))
+        {
+            Ok(key) => key,
+            Err(error) => {
+                eprintln!("error: --signing-key {}: {error}", path.display());
+                return ExitCode::FAILURE;
+            }
+        },
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -40,7 +54,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve_until_signal(args, loaded)) {
+    match runtime.block_on(serve_until_signal(args, loaded, key)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
@@ -49,17 +63,27 @@ fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
-async fn serve_until_signal(args: ServeArgs, loaded: Loaded) -> Result<(), String> {
+async fn serve_until_signal(
+    args: ServeArgs,
+    loaded: Loaded,
+    key: SigningKey,
+) -> Result<(), String> {
     let address = SocketAddr::new(args.host, args.port);
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|error| format!("cannot listen on {address}: {error}"))?;
     let bound = listener.local_addr().map_err(|error| error.to_string())?;
     let body_limit = usize::try_from(args.body_limit).unwrap_or(usize::MAX);
-    let state = uipath_license_mock::app_state(&loaded, Settings { body_limit });
+    let identity = IdentitySettings {
+        mode: args.auth,
+        token_ttl: args.token_ttl,
+        clock: Clock::system(),
+    };
+    let state = uipath_license_mock::app_state(&loaded, Settings { body_limit }, identity, key);
     tracing::info!(
-        "uipath-license-mock {} listening on http://{bound} (auth: lenient; fixtures: {}; {} accounts)",
+        "uipath-license-mock {} listening on http://{bound} (auth: {}; fixtures: {}; {} accounts)",
         env!("CARGO_PKG_VERSION"),
+        args.auth,
         loaded.sources.join(", "),
         loaded.accounts.len()
     );

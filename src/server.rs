@@ -9,12 +9,20 @@ use tokio::sync::oneshot;
 
 use crate::fixtures::{self, FixtureErrors, Fixtures, Loaded};
 use crate::http::{self, AppState, Settings};
+use crate::identity::{AuthMode, Authority, Clock, IdentitySettings, SigningKey};
 use crate::licensing::Store;
 
-/// Builds the shared state from validated fixtures.
-pub fn app_state(loaded: &Loaded, settings: Settings) -> AppState {
+/// Builds the shared state from validated fixtures, HTTP settings and the
+/// identity settings with the key tokens are signed with.
+pub fn app_state(
+    loaded: &Loaded,
+    settings: Settings,
+    identity: IdentitySettings,
+    key: SigningKey,
+) -> AppState {
     AppState {
         store: Store::new(loaded.accounts.iter().cloned()),
+        identity: Arc::new(Authority::new(identity, key, &loaded.fixtures)),
         settings: Arc::new(settings),
     }
 }
@@ -102,6 +110,8 @@ impl MockServer {
 pub struct MockServerBuilder {
     fixtures: Option<Fixtures>,
     settings: Settings,
+    identity: IdentitySettings,
+    signing_key: Option<SigningKey>,
 }
 
 impl MockServerBuilder {
@@ -118,6 +128,31 @@ impl MockServerBuilder {
         self
     }
 
+    /// How license routes check tokens (default: lenient).
+    pub fn auth(mut self, mode: AuthMode) -> Self {
+        self.identity.mode = mode;
+        self
+    }
+
+    /// Lifetime of issued access tokens, in seconds (default 3600).
+    pub fn token_ttl(mut self, seconds: u64) -> Self {
+        self.identity.token_ttl = seconds;
+        self
+    }
+
+    /// The clock tokens are issued and checked at; pass [`Clock::manual`]
+    /// and keep a clone to test expiry without sleeping.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.identity.clock = clock;
+        self
+    }
+
+    /// Signs tokens with this key instead of the embedded test key.
+    pub fn signing_key(mut self, key: SigningKey) -> Self {
+        self.signing_key = Some(key);
+        self
+    }
+
     /// Validates the fixtures, binds `127.0.0.1:0` and starts serving.
     pub async fn start(self) -> Result<MockServer, StartError> {
         let loaded = match self.fixtures {
@@ -129,7 +164,8 @@ impl MockServerBuilder {
                 fixtures::load_sources(vec![("<MockServer fixtures>".to_owned(), text)])?
             }
         };
-        let state = app_state(&loaded, self.settings);
+        let key = self.signing_key.unwrap_or_else(SigningKey::embedded);
+        let state = app_state(&loaded, self.settings, self.identity, key);
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let (shutdown, stopped) = oneshot::channel::<()>();

@@ -13,6 +13,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::identity::Denied;
 use crate::licensing::{Conflict, LicenseError, NotFoundReason};
 
 /// Validation errors keyed by JSON path, as ASP.NET Core reports them.
@@ -25,9 +26,8 @@ pub(crate) enum ApiError {
     #[error("unauthorized")]
     Unauthorized { challenge: String },
     /// 403: the token lacks the scope or names another organization.
-    #[allow(dead_code, reason = "the identity issue adds scope checks")]
     #[error("forbidden")]
-    Forbidden,
+    Forbidden { challenge: String },
     /// 400 with ASP.NET Core's validation shape.
     #[error("one or more validation errors occurred")]
     Validation(ValidationErrors),
@@ -60,7 +60,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::Validation(_) => StatusCode::BAD_REQUEST,
             Self::License(LicenseError::NotFound { .. }) | Self::RouteNotFound { .. } => {
                 StatusCode::NOT_FOUND
@@ -104,10 +104,37 @@ impl ApiError {
                 problem.detail =
                     Some("An unexpected error occurred; the emulator logged the cause.".to_owned());
             }
-            Self::Unauthorized { .. } | Self::Forbidden => {}
+            Self::Unauthorized { .. } | Self::Forbidden { .. } => {}
             other => problem.detail = Some(sentence(&other.to_string())),
         }
         problem
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> Self {
+        // Header values cannot hold arbitrary text; descriptions are ours, but be safe.
+        let quoted = |text: &str| {
+            text.replace(['"', '\\'], "'")
+                .replace(|c: char| !(' '..='~').contains(&c), "")
+        };
+        match denied {
+            Denied::Missing => Self::Unauthorized {
+                challenge: "Bearer".to_owned(),
+            },
+            Denied::Invalid(description) => Self::Unauthorized {
+                challenge: format!(
+                    "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                    quoted(&description)
+                ),
+            },
+            Denied::Forbidden(description) => Self::Forbidden {
+                challenge: format!(
+                    "Bearer error=\"insufficient_scope\", error_description=\"the token does not grant {}\"",
+                    quoted(&description)
+                ),
+            },
+        }
     }
 }
 
@@ -115,8 +142,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         match self {
-            // 401 and 403 have empty bodies, as the real service sends them.
-            Self::Unauthorized { challenge } => {
+            // 401 and 403 have empty bodies, as the real service sends them;
+            // the challenge says why (RFC 6750 §3).
+            Self::Unauthorized { challenge } | Self::Forbidden { challenge } => {
                 let mut response = status.into_response();
                 if let Ok(value) = HeaderValue::from_str(&challenge) {
                     response
@@ -125,7 +153,6 @@ impl IntoResponse for ApiError {
                 }
                 response
             }
-            Self::Forbidden => status.into_response(),
             other => {
                 if let Self::Internal(cause) = &other {
                     tracing::error!(%cause, "request failed");

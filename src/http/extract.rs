@@ -4,13 +4,14 @@
 //! caller's token first, then the path, then the body.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::{HeaderMap, header, request::Parts};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::{HeaderMap, Method, header, request::Parts};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::AppState;
 use super::error::{ApiError, ValidationErrors};
+use crate::identity::Access;
 
 /// `axum::extract::Path` whose rejection is a 400 in the app's shape.
 pub(crate) struct Path<T>(pub(crate) T);
@@ -26,22 +27,28 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Path<T> {
     }
 }
 
-/// The caller of a license route, authorized by its bearer token.
-///
-/// For now any bearer token is accepted with every scope (SPEC §5, lenient);
-/// this is where token verification and scope checks belong.
+/// The caller of a license route, authorized by its bearer token for what
+/// the request does (GET reads, anything else writes) on the account in its
+/// URL, by the rules of the auth mode (SPEC §5).
 pub(crate) struct Caller;
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, ApiError> {
-        match bearer_token(&parts.headers) {
-            Some(_token) => Ok(Caller),
-            None => Err(ApiError::Unauthorized {
-                challenge: "Bearer".to_owned(),
-            }),
-        }
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let access = if parts.method == Method::GET || parts.method == Method::HEAD {
+            Access::Read
+        } else {
+            Access::Write
+        };
+        let params = RawPathParams::from_request_parts(parts, state).await.ok();
+        let account_id = params
+            .as_ref()
+            .and_then(|p| p.iter().find(|(name, _)| *name == "account_id"))
+            .map_or("", |(_, value)| value);
+        let token = bearer_token(&parts.headers);
+        state.identity.authorize(token, access, account_id)?;
+        Ok(Caller)
     }
 }
 
@@ -204,6 +211,20 @@ impl<'a> Fields<'a> {
             _ => {
                 let message =
                     conversion_message("System.Collections.Generic.List`1[System.String]", &path);
+                self.error(path, message);
+                None
+            }
+        }
+    }
+
+    /// A nullable `string`: absent or `null` is `None`.
+    pub(crate) fn string(&mut self, name: &str) -> Option<String> {
+        match self.get(name)? {
+            Value::Null => None,
+            Value::String(value) => Some(value.clone()),
+            _ => {
+                let path = format!("$.{name}");
+                let message = conversion_message("System.String", &path);
                 self.error(path, message);
                 None
             }

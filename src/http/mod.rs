@@ -4,6 +4,7 @@
 mod error;
 mod extract;
 mod groups;
+mod identity;
 mod request_id;
 
 use std::time::Instant;
@@ -13,9 +14,10 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderValue, Method, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Serialize;
 
+use crate::identity::Authority;
 use crate::licensing::Store;
 use error::{ApiError, Problem};
 
@@ -39,6 +41,8 @@ impl Default for Settings {
 pub struct AppState {
     /// The accounts.
     pub store: Store,
+    /// Tokens: issuing them and checking them.
+    pub identity: std::sync::Arc<Authority>,
     /// Request-independent settings.
     pub settings: std::sync::Arc<Settings>,
 }
@@ -61,9 +65,35 @@ fn license_routes() -> Router<AppState> {
     )
 }
 
+/// The identity routes (SPEC §5).
+fn identity_routes(router: Router<AppState>) -> Router<AppState> {
+    router
+        .route("/identity_/connect/token", post(identity::token))
+        .route(
+            "/{organization}/identity_/connect/token",
+            post(identity::token),
+        )
+        .route(
+            "/identity_/.well-known/openid-configuration",
+            get(identity::discovery),
+        )
+        .route(
+            "/identity_/.well-known/openid-configuration/jwks",
+            get(identity::jwks),
+        )
+        .route(
+            "/api/account/authenticate",
+            post(identity::legacy_authenticate),
+        )
+        .route(
+            "/{organization}/{tenant}/api/account/authenticate",
+            post(identity::legacy_authenticate),
+        )
+}
+
 /// The whole application, ready to serve.
 pub fn router(state: AppState) -> Router {
-    let mut router = Router::new();
+    let mut router = identity_routes(Router::new());
     for prefix in LICENSE_PREFIXES {
         router = router.nest(prefix, license_routes());
     }
