@@ -581,19 +581,10 @@ impl Validator {
             let Some(code) = self.id(file, &at, code, BundleCode::parse) else {
                 return false;
             };
-            if !domain.codes().contains(&code) {
-                self.error(
-                    file,
-                    &at,
-                    format!("quota for '{code}', which the rule does not allocate"),
-                );
+            if let Err(error) = domain.set_quota(code, u64::from(limit)) {
+                self.error(file, &at, error.to_string());
                 return false;
             }
-            if limit < 1 {
-                self.error(file, &at, "a quota's limit must be at least 1");
-                return false;
-            }
-            domain.quotas.insert(code, u64::from(limit));
         }
         let members = account.members_of(&id);
         let result = account.set_group_rule(&id, Some(domain));
@@ -722,7 +713,7 @@ pub fn account_fixture(account: &Account) -> AccountFixture {
                 user_bundle_codes: rule.codes().iter().map(ToString::to_string).collect(),
                 use_external_license: rule.source.is_external(),
                 quotas: rule
-                    .quotas
+                    .quotas()
                     .iter()
                     .map(|(code, limit)| (code.to_string(), saturate(*limit)))
                     .collect(),

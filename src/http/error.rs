@@ -34,6 +34,9 @@ pub(crate) enum ApiError {
     /// 404 of the license routes: the account has no license here.
     #[error("{0}")]
     License(#[from] LicenseError),
+    /// 404 for a group or user the account has nothing for.
+    #[error("{0}")]
+    NotFound(String),
     /// 404 for a path no route serves.
     #[error("no route for {method} {path}")]
     RouteNotFound { method: String, path: String },
@@ -62,9 +65,9 @@ impl ApiError {
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::Validation(_) => StatusCode::BAD_REQUEST,
-            Self::License(LicenseError::NotFound { .. }) | Self::RouteNotFound { .. } => {
-                StatusCode::NOT_FOUND
-            }
+            Self::License(LicenseError::NotFound { .. })
+            | Self::NotFound(_)
+            | Self::RouteNotFound { .. } => StatusCode::NOT_FOUND,
             Self::License(LicenseError::Conflict(_)) => StatusCode::CONFLICT,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

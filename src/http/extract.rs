@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::AppState;
 use super::error::{ApiError, ValidationErrors};
 use crate::identity::Access;
+use crate::licensing::{AccountRef, GroupId, UserId};
 
 /// `axum::extract::Path` whose rejection is a 400 in the app's shape.
 pub(crate) struct Path<T>(pub(crate) T);
@@ -24,6 +25,40 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Path<T> {
             .await
             .map(|axum::extract::Path(value)| Self(value))
             .map_err(|rejection| ApiError::validation("$", rejection.body_text()))
+    }
+}
+
+/// Path parameters of every license route, under any of the four prefixes.
+#[derive(serde::Deserialize)]
+pub(crate) struct LicensePath {
+    #[serde(default)]
+    organization: Option<String>,
+    account_id: String,
+    #[serde(default)]
+    group_id: Option<String>,
+    #[serde(default)]
+    user_id: Option<String>,
+}
+
+impl LicensePath {
+    /// The account the URL addresses.
+    pub(crate) fn account(&self) -> AccountRef<'_> {
+        AccountRef {
+            organization: self.organization.as_deref(),
+            account_id: &self.account_id,
+        }
+    }
+
+    /// The `{groupId}` segment.
+    pub(crate) fn group(&self) -> Result<GroupId, ApiError> {
+        GroupId::parse(self.group_id.clone().unwrap_or_default())
+            .map_err(|e| ApiError::validation("groupId", e.to_string()))
+    }
+
+    /// The `{userId}` segment.
+    pub(crate) fn user(&self) -> Result<UserId, ApiError> {
+        UserId::parse(self.user_id.clone().unwrap_or_default())
+            .map_err(|e| ApiError::validation("userId", e.to_string()))
     }
 }
 
@@ -144,15 +179,12 @@ fn decode<T: FromJson>(body: &[u8]) -> Result<T, ApiError> {
             conversion_message(T::TYPE_NAME, "$"),
         ));
     };
-    let mut fields = Fields {
-        object,
-        errors: ValidationErrors::new(),
-    };
-    let dto = T::from_fields(&mut fields);
-    if fields.errors.is_empty() {
+    let mut errors = ValidationErrors::new();
+    let dto = T::from_fields(&mut Fields::new(object, "$".to_owned(), &mut errors));
+    if errors.is_empty() {
         Ok(dto)
     } else {
-        Err(ApiError::Validation(fields.errors))
+        Err(ApiError::Validation(errors))
     }
 }
 
@@ -161,13 +193,28 @@ fn conversion_message(type_name: &str, path: &str) -> String {
 }
 
 /// The properties of a request object, read case-insensitively as ASP.NET
-/// Core's web defaults do; unknown properties are ignored.
+/// Core's web defaults do; unknown properties are ignored. Errors are keyed
+/// by JSON path and collected, so one answer lists every problem.
 pub(crate) struct Fields<'a> {
     object: &'a Map<String, Value>,
-    errors: ValidationErrors,
+    /// The object's own JSON path, such as `$` or `$.quotas[1]`.
+    prefix: String,
+    errors: &'a mut ValidationErrors,
 }
 
 impl<'a> Fields<'a> {
+    fn new(
+        object: &'a Map<String, Value>,
+        prefix: String,
+        errors: &'a mut ValidationErrors,
+    ) -> Self {
+        Self {
+            object,
+            prefix,
+            errors,
+        }
+    }
+
     /// The property's value; of several spellings, the last one wins, as in System.Text.Json.
     fn get(&self, name: &str) -> Option<&'a Value> {
         let object: &'a Map<String, Value> = self.object;
@@ -175,43 +222,51 @@ impl<'a> Fields<'a> {
             .iter()
             .rev()
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+            .map(|(_, value)| value)
     }
 
-    fn error(&mut self, path: String, message: String) {
-        self.errors.entry(path).or_default().push(message);
+    fn path(&self, name: &str) -> String {
+        format!("{}.{name}", self.prefix)
     }
 
-    /// A nullable `List<string>`: absent or `null` is `None`.
+    /// Records a problem with a property.
+    pub(crate) fn error(&mut self, name: &str, message: impl Into<String>) {
+        let path = self.path(name);
+        self.errors.entry(path).or_default().push(message.into());
+    }
+
+    /// Whether a problem was already recorded for a property.
+    pub(crate) fn has_error(&self, name: &str) -> bool {
+        self.errors.contains_key(&self.path(name))
+    }
+
+    fn type_error(&mut self, name: &str, type_name: &str) {
+        let message = conversion_message(type_name, &self.path(name));
+        self.error(name, message);
+    }
+
+    /// A nullable `List<string>` of non-empty strings: absent or `null` is `None`.
     pub(crate) fn string_list(&mut self, name: &str) -> Option<Vec<String>> {
-        let path = format!("$.{name}");
         match self.get(name)? {
             Value::Null => None,
             Value::Array(items) => {
                 let mut strings = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
+                    let element = format!("{name}[{i}]");
                     match item {
                         Value::String(s) if !s.is_empty() => strings.push(s.clone()),
-                        // The real service would take null or "" as a code it does not know;
-                        // the emulator says so plainly instead (see the README).
+                        // The real service would take null or "" as an id or code it
+                        // does not know; the emulator says so plainly (see the README).
                         Value::String(_) | Value::Null => {
-                            self.error(
-                                format!("{path}[{i}]"),
-                                "A code must be a non-empty string.".to_owned(),
-                            );
+                            self.error(&element, "The value must be a non-empty string.");
                         }
-                        _ => self.error(
-                            format!("{path}[{i}]"),
-                            conversion_message("System.String", &format!("{path}[{i}]")),
-                        ),
+                        _ => self.type_error(&element, "System.String"),
                     }
                 }
                 Some(strings)
             }
             _ => {
-                let message =
-                    conversion_message("System.Collections.Generic.List`1[System.String]", &path);
-                self.error(path, message);
+                self.type_error(name, "System.Collections.Generic.List`1[System.String]");
                 None
             }
         }
@@ -223,9 +278,7 @@ impl<'a> Fields<'a> {
             Value::Null => None,
             Value::String(value) => Some(value.clone()),
             _ => {
-                let path = format!("$.{name}");
-                let message = conversion_message("System.String", &path);
-                self.error(path, message);
+                self.type_error(name, "System.String");
                 None
             }
         }
@@ -233,14 +286,60 @@ impl<'a> Fields<'a> {
 
     /// A non-nullable `bool`: absent is `false`, `null` or another type is an error.
     pub(crate) fn boolean(&mut self, name: &str) -> bool {
-        let path = format!("$.{name}");
         match self.get(name) {
             None => false,
             Some(Value::Bool(value)) => *value,
             Some(_) => {
-                let message = conversion_message("System.Boolean", &path);
-                self.error(path, message);
+                self.type_error(name, "System.Boolean");
                 false
+            }
+        }
+    }
+
+    /// A non-nullable `int`: absent is 0, `null`, a fraction or a value out of range is an error.
+    pub(crate) fn int32(&mut self, name: &str) -> i32 {
+        match self.get(name) {
+            None => 0,
+            Some(Value::Number(n)) if n.as_i64().is_some_and(|n| i32::try_from(n).is_ok()) => n
+                .as_i64()
+                .and_then(|n| i32::try_from(n).ok())
+                .unwrap_or_default(),
+            Some(_) => {
+                self.type_error(name, "System.Int32");
+                0
+            }
+        }
+    }
+
+    /// A nullable list of objects, each read by `read`: absent or `null` is `None`.
+    pub(crate) fn objects<T>(
+        &mut self,
+        name: &str,
+        type_name: &str,
+        mut read: impl FnMut(&mut Fields<'_>) -> T,
+    ) -> Option<Vec<T>> {
+        match self.get(name)? {
+            Value::Null => None,
+            Value::Array(items) => {
+                let mut read_items = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let element = format!("{name}[{i}]");
+                    match item {
+                        Value::Object(object) => {
+                            let prefix = self.path(&element);
+                            read_items.push(read(&mut Fields::new(object, prefix, self.errors)));
+                        }
+                        _ => self.type_error(&element, type_name),
+                    }
+                }
+                Some(read_items)
+            }
+            _ => {
+                self.type_error(
+                    name,
+                    &format!("System.Collections.Generic.List`1[{type_name}]"),
+                );
+                None
             }
         }
     }

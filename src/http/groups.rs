@@ -1,59 +1,109 @@
-//! Group rules: `.../user-license/group/{groupId}` (SPEC §3).
+//! Group rules: `.../user-license/group/{groupId}`, its `with-quota` form,
+//! and the listings of rules (SPEC §3).
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
-use super::error::ApiError;
-use super::extract::{AspNetJson, Caller, Fields, FromJson, Path};
+use super::error::{ApiError, ValidationErrors};
+use super::extract::{AspNetJson, Caller, Fields, FromJson, LicensePath, Path};
 use super::{AppState, json_ok};
-use crate::licensing::{AccountRef, BundleCode, GroupId, LicenseSource, Rule};
+use crate::licensing::{Account, BundleCode, Group, GroupId, LicenseSource, Rule};
 
-/// Path parameters of the group routes, under any of the four prefixes.
-#[derive(Deserialize)]
-pub(crate) struct GroupPath {
-    #[serde(default)]
-    organization: Option<String>,
-    account_id: String,
-    group_id: String,
-}
-
-impl GroupPath {
-    fn account(&self) -> AccountRef<'_> {
-        AccountRef {
-            organization: self.organization.as_deref(),
-            account_id: &self.account_id,
-        }
-    }
-
-    fn group(&self) -> Result<GroupId, ApiError> {
-        GroupId::parse(self.group_id.as_str())
-            .map_err(|e| ApiError::validation("groupId", e.to_string()))
-    }
-}
-
-/// `GroupRuleAllocationRequestDto`.
+/// `GroupRuleAllocationRequestDto`, with the `quotas` of the with-quota form.
 pub(crate) struct GroupRuleRequest {
     codes: Vec<BundleCode>,
     source: LicenseSource,
+    /// `(code, limit)`, already checked against `codes`.
+    quotas: Vec<(BundleCode, u64)>,
+}
+
+impl GroupRuleRequest {
+    fn rule(self) -> Result<Rule, ApiError> {
+        let mut rule = Rule::new(self.codes, self.source);
+        for (code, limit) in self.quotas {
+            // Decoding checked every quota; a failure here would be a bug.
+            rule.set_quota(code, limit)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+        }
+        Ok(rule)
+    }
+}
+
+/// Reads the codes of a rule: `userBundleCodes`, or the deprecated
+/// `userBundleLicenses` only when that is absent or null. Both are bound, so
+/// both are checked.
+fn rule_codes(fields: &mut Fields<'_>) -> Vec<BundleCode> {
+    let codes = fields.string_list("userBundleCodes");
+    let legacy = fields.string_list("userBundleLicenses");
+    codes
+        .or(legacy)
+        .unwrap_or_default()
+        .into_iter()
+        // Empty strings were reported by `string_list`.
+        .filter_map(|code| BundleCode::parse(code).ok())
+        .collect()
 }
 
 impl FromJson for GroupRuleRequest {
     const TYPE_NAME: &'static str = "UiPath.LicenseAccountant.GroupRuleAllocationRequestDto";
 
     fn from_fields(fields: &mut Fields<'_>) -> Self {
-        // Both are bound, so both are checked; the deprecated alias counts only
-        // when `userBundleCodes` is absent or null.
-        let codes = fields.string_list("userBundleCodes");
-        let legacy = fields.string_list("userBundleLicenses");
+        let codes = rule_codes(fields);
         let source = LicenseSource::from_external_flag(fields.boolean("useExternalLicense"));
-        let codes = codes.or(legacy).unwrap_or_default();
-        // Empty strings were reported as errors by `string_list`.
-        let codes = codes
-            .into_iter()
-            .filter_map(|c| BundleCode::parse(c).ok())
-            .collect();
-        Self { codes, source }
+        // Unknown properties are ignored, so a plain PUT ignores `quotas`;
+        // `read_quotas` is called by the with-quota form only.
+        Self {
+            codes,
+            source,
+            quotas: Vec::new(),
+        }
+    }
+}
+
+/// The with-quota request: a rule plus `quotas: [{userBundleCode, limit}]`.
+pub(crate) struct GroupRuleWithQuotaRequest(GroupRuleRequest);
+
+impl FromJson for GroupRuleWithQuotaRequest {
+    const TYPE_NAME: &'static str =
+        "UiPath.LicenseAccountant.GroupRuleWithQuotaAllocationRequestDto";
+
+    fn from_fields(fields: &mut Fields<'_>) -> Self {
+        let mut request = GroupRuleRequest::from_fields(fields);
+        let quotas = fields
+            .objects("quotas", "UiPath.LicenseAccountant.QuotaDto", |quota| {
+                (quota.string("userBundleCode"), quota.int32("limit"))
+            })
+            .unwrap_or_default();
+        for (i, (code, limit)) in quotas.into_iter().enumerate() {
+            let at = |field: &str| format!("quotas[{i}].{field}");
+            let code = match code.map(BundleCode::parse) {
+                Some(Ok(code)) => code,
+                _ => {
+                    if !fields.has_error(&at("userBundleCode")) {
+                        fields.error(
+                            &at("userBundleCode"),
+                            "A quota must name a user bundle code.",
+                        );
+                    }
+                    continue;
+                }
+            };
+            if !request.codes.contains(&code) {
+                let message = format!("The quota's code '{code}' is not in userBundleCodes.");
+                fields.error(&at("userBundleCode"), message);
+            } else if request.quotas.iter().any(|(c, _)| *c == code) {
+                fields.error(&at("userBundleCode"), format!("'{code}' has two quotas."));
+            }
+            if limit < 1 {
+                fields.error(&at("limit"), "The quota's limit must be at least 1.");
+            }
+            request
+                .quotas
+                .push((code, u64::try_from(limit).unwrap_or_default()));
+        }
+        Self(request)
     }
 }
 
@@ -67,12 +117,23 @@ struct GroupRuleDto<'a> {
     user_bundle_codes: &'a [BundleCode],
 }
 
+impl<'a> GroupRuleDto<'a> {
+    fn new(account: &'a Account, group: &'a GroupId, rule: Option<&'a Rule>) -> Self {
+        Self {
+            group_id: group.as_str(),
+            organization_id: account.id.as_str(),
+            use_external_license: rule.is_some_and(|r| r.source.is_external()),
+            user_bundle_codes: rule.map_or(&[], Rule::codes),
+        }
+    }
+}
+
 /// `GroupRuleAllocationDto`, the answer to the GET.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct GroupRuleAllocationDto {
+struct GroupRuleAllocationDto<'a> {
     available_user_bundles: Vec<UserLicenseAsProductDto>,
-    allocated_user_bundles: Vec<BundleCode>,
+    allocated_user_bundles: &'a [BundleCode],
     use_external_license: bool,
 }
 
@@ -84,25 +145,82 @@ pub(crate) struct UserLicenseAsProductDto {
     total: u64,
 }
 
-/// `AllocateGroupRule`: creates or replaces the group's rule.
+/// A group rule with its quotas, the answer of both with-quota routes.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupRuleWithQuotaDto<'a> {
+    group_rule: GroupRuleDto<'a>,
+    quotas: Vec<QuotaDto<'a>>,
+}
+
+/// One quota with the seats its rule uses now.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct QuotaDto<'a> {
+    user_bundle_code: &'a BundleCode,
+    limit: u64,
+    current_usage: u64,
+}
+
+fn quotas<'a>(account: &Account, group: &GroupId, rule: Option<&'a Rule>) -> Vec<QuotaDto<'a>> {
+    let members = account.members_of(group);
+    rule.into_iter()
+        .flat_map(|rule| {
+            rule.quotas().iter().map(move |(code, &limit)| QuotaDto {
+                user_bundle_code: code,
+                limit,
+                current_usage: rule.seats_of(code, members),
+            })
+        })
+        .collect()
+}
+
+/// `GroupAllocationDto`: a rule as the listings show it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupAllocationDto<'a> {
+    id: &'a str,
+    name: Option<&'a str>,
+    user_bundle_licenses: &'a [BundleCode],
+    /// Seats the rule holds, by code.
+    user_bundle_leases: Map<String, Value>,
+    use_external_license: bool,
+    orphan: bool,
+}
+
+impl<'a> GroupAllocationDto<'a> {
+    fn new(account: &Account, id: &'a GroupId, group: &'a Group, rule: &'a Rule) -> Self {
+        let members = account.members_of(id);
+        let leases = rule
+            .codes()
+            .iter()
+            .map(|code| (code.to_string(), rule.seats_of(code, members).into()))
+            .collect();
+        Self {
+            id: id.as_str(),
+            name: group.name.as_deref(),
+            user_bundle_licenses: rule.codes(),
+            user_bundle_leases: leases,
+            use_external_license: rule.source.is_external(),
+            orphan: false,
+        }
+    }
+}
+
+/// `AllocateGroupRule`: creates or replaces the group's rule, quotas included.
 pub(crate) async fn allocate(
     _caller: Caller,
     State(state): State<AppState>,
-    Path(path): Path<GroupPath>,
+    Path(path): Path<LicensePath>,
     AspNetJson(request): AspNetJson<GroupRuleRequest>,
 ) -> Result<Response, ApiError> {
     let group = path.group()?;
-    let rule = Rule::new(request.codes, request.source);
-    let body = state.store.update(path.account(), |account| {
+    let rule = request.rule()?;
+    let answer = state.store.update(path.account(), |account| {
         account.set_group_rule(&group, Some(rule.clone()))?;
-        Ok(json_ok(&GroupRuleDto {
-            group_id: group.as_str(),
-            organization_id: account.id.as_str(),
-            use_external_license: rule.source.is_external(),
-            user_bundle_codes: rule.codes(),
-        }))
+        Ok(json_ok(&GroupRuleDto::new(account, &group, Some(&rule))))
     })?;
-    Ok(body)
+    Ok(answer)
 }
 
 /// `GetAvailableUserLicensesForAccountForGroupCreationOrEditing`: every code
@@ -110,25 +228,25 @@ pub(crate) async fn allocate(
 pub(crate) async fn get_rule(
     _caller: Caller,
     State(state): State<AppState>,
-    Path(path): Path<GroupPath>,
+    Path(path): Path<LicensePath>,
 ) -> Result<Response, ApiError> {
     let group = path.group()?;
-    let body = state.store.read(path.account(), |account| {
+    let answer = state.store.read(path.account(), |account| {
         let rule = account.groups().get(&group).and_then(|g| g.rule.as_ref());
         json_ok(&GroupRuleAllocationDto {
             available_user_bundles: available_bundles(account),
-            allocated_user_bundles: rule.map(|r| r.codes().to_vec()).unwrap_or_default(),
+            allocated_user_bundles: rule.map_or(&[], Rule::codes),
             use_external_license: rule.is_some_and(|r| r.source.is_external()),
         })
     })?;
-    Ok(body)
+    Ok(answer)
 }
 
 /// `DeallocateGroupRule`: removes the rule; removing none is not an error.
 pub(crate) async fn deallocate(
     _caller: Caller,
     State(state): State<AppState>,
-    Path(path): Path<GroupPath>,
+    Path(path): Path<LicensePath>,
 ) -> Result<Response, ApiError> {
     let group = path.group()?;
     state.store.update(path.account(), |account| {
@@ -137,10 +255,236 @@ pub(crate) async fn deallocate(
     Ok(().into_response())
 }
 
+/// `AllocateGroupRuleWithQuota`: sets a rule whose quotas cap the seats it reserves.
+pub(crate) async fn allocate_with_quota(
+    _caller: Caller,
+    State(state): State<AppState>,
+    Path(path): Path<LicensePath>,
+    AspNetJson(GroupRuleWithQuotaRequest(request)): AspNetJson<GroupRuleWithQuotaRequest>,
+) -> Result<Response, ApiError> {
+    let group = path.group()?;
+    let rule = request.rule()?;
+    let answer = state.store.update(path.account(), |account| {
+        account.set_group_rule(&group, Some(rule.clone()))?;
+        Ok(with_quota(account, &group))
+    })?;
+    Ok(answer)
+}
+
+/// `GetGroupRuleWithQuota`: the rule and its quotas; 404 for a group with no
+/// rule that nobody declared.
+pub(crate) async fn get_with_quota(
+    _caller: Caller,
+    State(state): State<AppState>,
+    Path(path): Path<LicensePath>,
+) -> Result<Response, ApiError> {
+    let group = path.group()?;
+    state.store.read(path.account(), |account| {
+        if account.groups().contains_key(&group) {
+            Ok(with_quota(account, &group))
+        } else {
+            Err(ApiError::NotFound(format!(
+                "group '{group}' has no rule in account '{}'",
+                account.id
+            )))
+        }
+    })?
+}
+
+fn with_quota(account: &Account, group: &GroupId) -> Response {
+    let rule = account.groups().get(group).and_then(|g| g.rule.as_ref());
+    json_ok(&GroupRuleWithQuotaDto {
+        group_rule: GroupRuleDto::new(account, group, rule),
+        quotas: quotas(account, group, rule),
+    })
+}
+
+/// `GroupIdsRequestDto`.
+pub(crate) struct GroupIdsRequest(Vec<GroupId>);
+
+impl FromJson for GroupIdsRequest {
+    const TYPE_NAME: &'static str = "UiPath.LicenseAccountant.GroupIdsRequestDto";
+
+    fn from_fields(fields: &mut Fields<'_>) -> Self {
+        let ids = fields.string_list("groupIds").unwrap_or_default();
+        Self(
+            ids.into_iter()
+                .filter_map(|id| GroupId::parse(id).ok())
+                .collect(),
+        )
+    }
+}
+
+/// `RetrieveGroupAllocations`: the rules of the named groups that have one,
+/// in the order named.
+pub(crate) async fn retrieve(
+    _caller: Caller,
+    State(state): State<AppState>,
+    Path(path): Path<LicensePath>,
+    AspNetJson(GroupIdsRequest(ids)): AspNetJson<GroupIdsRequest>,
+) -> Result<Response, ApiError> {
+    let answer = state.store.read(path.account(), |account| {
+        let mut seen = std::collections::HashSet::new();
+        let rules: Vec<GroupAllocationDto<'_>> = ids
+            .iter()
+            .filter(|id| seen.insert(*id))
+            .filter_map(|id| {
+                let (id, group) = account.groups().get_key_value(id)?;
+                Some(GroupAllocationDto::new(
+                    account,
+                    id,
+                    group,
+                    group.rule.as_ref()?,
+                ))
+            })
+            .collect();
+        json_ok(&rules)
+    })?;
+    Ok(answer)
+}
+
+/// One page of the with-quota listing.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupsPage<'a> {
+    results: Vec<ListedGroup<'a>>,
+    total_count: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListedGroup<'a> {
+    group_rule: ListedRule<'a>,
+    quotas: Vec<QuotaDto<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListedRule<'a> {
+    #[serde(flatten)]
+    allocation: GroupAllocationDto<'a>,
+    user_license_bundles_unavailable: [&'a str; 0],
+}
+
+/// The listing's query: `skip`, `top` (1..50, default 10), `sortOrder`.
+struct Paging {
+    skip: usize,
+    top: usize,
+    descending: bool,
+}
+
+impl Paging {
+    /// Reads the query by ASP.NET Core's binding rules: names are
+    /// case-insensitive, a bad value is a 400 keyed by the parameter.
+    fn parse(query: Option<&str>) -> Result<Self, ApiError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or_default())
+            .map_err(|e| {
+                ApiError::validation("$", format!("The query string is malformed: {e}."))
+            })?;
+        let value = |name: &str| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        let mut errors = ValidationErrors::new();
+        let mut number = |name: &str, default: i64, range: std::ops::RangeInclusive<i64>| {
+            let Some(text) = value(name) else {
+                return default;
+            };
+            match text.parse::<i64>() {
+                Ok(n) if range.contains(&n) => n,
+                Ok(_) => {
+                    let message = format!(
+                        "The field {name} must be between {} and {}.",
+                        range.start(),
+                        range.end()
+                    );
+                    errors.entry(name.to_owned()).or_default().push(message);
+                    default
+                }
+                Err(_) => {
+                    let message = format!("The value '{text}' is not valid for {name}.");
+                    errors.entry(name.to_owned()).or_default().push(message);
+                    default
+                }
+            }
+        };
+        let skip = number("skip", 0, 0..=i64::from(i32::MAX));
+        let top = number("top", 10, 1..=50);
+        let descending = match value("sortOrder").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(other) => {
+                let message =
+                    format!("The value '{other}' is not valid for sortOrder; use asc or desc.");
+                errors
+                    .entry("sortOrder".to_owned())
+                    .or_default()
+                    .push(message);
+                false
+            }
+        };
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        Ok(Self {
+            skip: usize::try_from(skip).unwrap_or_default(),
+            top: usize::try_from(top).unwrap_or_default(),
+            descending,
+        })
+    }
+}
+
+/// `GetGroupRulesWithQuota`: a page of the groups that have rules, sorted by
+/// name (then id), with `totalCount` over all of them.
+pub(crate) async fn list_with_quota(
+    _caller: Caller,
+    State(state): State<AppState>,
+    Path(path): Path<LicensePath>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let paging = Paging::parse(query.as_deref())?;
+    let answer = state.store.read(path.account(), |account| {
+        let mut ruled: Vec<(&GroupId, &Group, &Rule)> = account
+            .groups()
+            .iter()
+            .filter_map(|(id, group)| Some((id, group, group.rule.as_ref()?)))
+            .collect();
+        let sort_key = |(id, group, _): &(&GroupId, &Group, &Rule)| {
+            (
+                group.name.as_deref().unwrap_or(id.as_str()).to_lowercase(),
+                id.to_string(),
+            )
+        };
+        ruled.sort_by_cached_key(sort_key);
+        if paging.descending {
+            ruled.reverse();
+        }
+        let total_count = ruled.len();
+        let results = ruled
+            .into_iter()
+            .skip(paging.skip)
+            .take(paging.top)
+            .map(|(id, group, rule)| ListedGroup {
+                group_rule: ListedRule {
+                    allocation: GroupAllocationDto::new(account, id, group, rule),
+                    user_license_bundles_unavailable: [],
+                },
+                quotas: quotas(account, id, Some(rule)),
+            })
+            .collect();
+        json_ok(&GroupsPage {
+            results,
+            total_count,
+        })
+    })?;
+    Ok(answer)
+}
+
 /// Every code the account holds, sorted by code, with `allocated` = used seats.
-pub(crate) fn available_bundles(
-    account: &crate::licensing::Account,
-) -> Vec<UserLicenseAsProductDto> {
+pub(crate) fn available_bundles(account: &Account) -> Vec<UserLicenseAsProductDto> {
     account
         .licenses()
         .into_iter()

@@ -6,6 +6,7 @@ mod extract;
 mod groups;
 mod identity;
 mod request_id;
+mod users;
 
 use std::time::Instant;
 
@@ -55,14 +56,37 @@ const LICENSE_PREFIXES: [&str; 4] = [
     "/la",
 ];
 
-/// The License Accountant routes, relative to a prefix.
+/// The License Accountant routes, relative to a prefix; each handler's doc
+/// names the real operation it emulates.
 fn license_routes() -> Router<AppState> {
-    Router::new().route(
-        "/api/account/{account_id}/user-license/group/{group_id}",
-        get(groups::get_rule)
-            .put(groups::allocate)
-            .delete(groups::deallocate),
-    )
+    const ACCOUNT: &str = "/api/account/{account_id}/user-license";
+    Router::new()
+        .route(
+            ACCOUNT,
+            get(users::totals)
+                .put(users::allocate)
+                .post(users::retrieve)
+                .delete(users::deallocate),
+        )
+        .route(
+            &format!("{ACCOUNT}/user/{{user_id}}/allocation"),
+            get(users::user_allocation),
+        )
+        .route(&format!("{ACCOUNT}/group"), post(groups::retrieve))
+        .route(
+            &format!("{ACCOUNT}/group/{{group_id}}"),
+            get(groups::get_rule)
+                .put(groups::allocate)
+                .delete(groups::deallocate),
+        )
+        .route(
+            &format!("{ACCOUNT}/group/{{group_id}}/with-quota"),
+            get(groups::get_with_quota).put(groups::allocate_with_quota),
+        )
+        .route(
+            &format!("{ACCOUNT}/groups/with-quota"),
+            get(groups::list_with_quota),
+        )
 }
 
 /// The identity routes (SPEC §5).

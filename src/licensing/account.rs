@@ -73,7 +73,7 @@ pub struct Rule {
     /// Where seats come from.
     pub source: LicenseSource,
     /// Caps the seats the rule reserves for a code, whatever the group's size.
-    pub quotas: BTreeMap<BundleCode, u64>,
+    quotas: BTreeMap<BundleCode, u64>,
 }
 
 impl Rule {
@@ -84,6 +84,19 @@ impl Rule {
             source,
             quotas: BTreeMap::new(),
         }
+    }
+
+    /// Caps the seats the rule reserves of `code`; the code must be one of
+    /// the rule's and the limit at least 1.
+    pub fn set_quota(&mut self, code: BundleCode, limit: u64) -> Result<(), QuotaError> {
+        if !self.codes.contains(&code) {
+            return Err(QuotaError::NotInRule(code));
+        }
+        if limit < 1 {
+            return Err(QuotaError::BelowOne(code));
+        }
+        self.quotas.insert(code, limit);
+        Ok(())
     }
 
     /// The rule's codes, without duplicates, in the order first given.
@@ -105,12 +118,28 @@ impl Rule {
         })
     }
 
+    /// The quotas, by code.
+    pub fn quotas(&self) -> &BTreeMap<BundleCode, u64> {
+        &self.quotas
+    }
+
     /// Seats this rule reserves of `code` for a group of `members` members.
     pub fn seats_of(&self, code: &BundleCode, members: u64) -> u64 {
         self.usage(members)
             .find(|(c, _)| *c == code)
             .map_or(0, |(_, n)| n)
     }
+}
+
+/// Why a quota cannot be set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuotaError {
+    /// The quota names a code the rule does not allocate.
+    #[error("a quota for '{0}', which the rule does not allocate")]
+    NotInRule(BundleCode),
+    /// Limits start at 1.
+    #[error("the quota for '{0}' must be at least 1")]
+    BelowOne(BundleCode),
 }
 
 /// A group as the account knows it.

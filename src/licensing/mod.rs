@@ -8,7 +8,9 @@ mod account;
 mod ids;
 mod store;
 
-pub use account::{Account, Allocation, Conflict, Group, LicenseSource, Members, Rule, Seats};
+pub use account::{
+    Account, Allocation, Conflict, Group, LicenseSource, Members, QuotaError, Rule, Seats,
+};
 pub use ids::{AccountId, BundleCode, GroupId, InvalidId, UserId};
 pub use store::{AccountRef, LicenseError, NotFoundReason, Store};
 
