@@ -66,6 +66,22 @@ pub struct ServeArgs {
     /// RSA private key (PEM) to sign tokens with, instead of the embedded test key.
     #[arg(long, env = "LICENSE_MOCK_SIGNING_KEY", global = true)]
     pub signing_key: Option<PathBuf>,
+    /// Requests the journal keeps (oldest dropped first); 0 turns it off.
+    #[arg(
+        long,
+        env = "LICENSE_MOCK_JOURNAL_LIMIT",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub journal_limit: usize,
+    /// Bearer token required by admin routes other than /__admin/health.
+    #[arg(
+        long,
+        env = "LICENSE_MOCK_ADMIN_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
     /// Log format: human-readable lines, or one JSON object a line.
     #[arg(long, env = "LICENSE_MOCK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,

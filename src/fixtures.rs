@@ -234,19 +234,74 @@ pub struct Loaded {
 /// Parses one document, reporting the JSON path, line and column of the first
 /// syntax or shape error.
 pub fn parse(name: &str, text: &str) -> Result<Fixtures, FixtureErrors> {
+    parse_as(name, text)
+}
+
+/// Parses any part of the format strictly, with the path of the first error.
+fn parse_as<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, FixtureErrors> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let fixtures: Fixtures =
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            FixtureErrors::one(
-                name,
-                json_path(&error.path().to_string()),
-                error.inner().to_string(),
-            )
-        })?;
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        FixtureErrors::one(
+            name,
+            json_path(&error.path().to_string()),
+            error.inner().to_string(),
+        )
+    })?;
     deserializer
         .end()
         .map_err(|error| FixtureErrors::one(name, "$", error.to_string()))?;
-    Ok(fixtures)
+    Ok(value)
+}
+
+/// Parses and validates one account in fixture form (the admin API), by the
+/// same rules as a fixture file.
+pub fn load_account(name: &str, text: &str) -> Result<Account, FixtureErrors> {
+    let fixture: AccountFixture = parse_as(name, text)?;
+    let mut validator = Validator::default();
+    let account = validator.account(name, "$", &fixture);
+    match account {
+        Some(account) if validator.errors.is_empty() => Ok(account),
+        _ => Err(FixtureErrors(validator.errors)),
+    }
+}
+
+/// A group's name and members, as `PUT /__admin/accounts/{id}/groups/{groupId}` takes them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct GroupDeclaration {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    members: Option<MembersFixture>,
+}
+
+/// Parses a group declaration: `{name, members}`.
+pub fn load_group_declaration(
+    name: &str,
+    text: &str,
+) -> Result<(Option<String>, Members), FixtureErrors> {
+    let declaration: GroupDeclaration = parse_as(name, text)?;
+    let mut validator = Validator::default();
+    let members = validator.members(name, "$", declaration.members.as_ref());
+    match members {
+        Some(members) if validator.errors.is_empty() => Ok((declaration.name, members)),
+        _ => Err(FixtureErrors(validator.errors)),
+    }
+}
+
+/// Parses purchased quantities: `{code: quantity}` or `null`.
+pub fn load_licenses(
+    name: &str,
+    text: &str,
+) -> Result<Option<BTreeMap<BundleCode, u64>>, FixtureErrors> {
+    let quantities: Option<BTreeMap<String, u32>> = parse_as(name, text)?;
+    let mut validator = Validator::default();
+    let licenses = validator.licenses(name, "$", quantities.as_ref());
+    if validator.errors.is_empty() {
+        Ok(licenses)
+    } else {
+        Err(FixtureErrors(validator.errors))
+    }
 }
 
 /// Turns serde_path_to_error's `accounts[0].licenses` into `$.accounts[0].licenses`.
@@ -464,33 +519,9 @@ impl Validator {
             &fixture.account_id,
             AccountId::parse,
         )?;
-        let mut ok = true;
-        let licenses = match &fixture.licenses {
-            None => None,
-            Some(quantities) => {
-                let mut totals = BTreeMap::new();
-                for (code, &quantity) in quantities {
-                    let here = format!("{path}.licenses.{code}");
-                    if quantity > MAX_QUANTITY {
-                        self.error(
-                            file,
-                            &here,
-                            format!(
-                                "quantity {quantity} is above the API's limit of {MAX_QUANTITY}"
-                            ),
-                        );
-                        ok = false;
-                    }
-                    match self.id(file, &here, code, BundleCode::parse) {
-                        Some(code) => {
-                            totals.insert(code, u64::from(quantity));
-                        }
-                        None => ok = false,
-                    }
-                }
-                Some(totals)
-            }
-        };
+        let errors_before = self.errors.len();
+        let licenses = self.licenses(file, &format!("{path}.licenses"), fixture.licenses.as_ref());
+        let mut ok = self.errors.len() == errors_before;
         let mut account = Account::new(id, fixture.organization_name.clone(), licenses);
         let mut group_ids = std::collections::HashSet::new();
         for (g, group) in fixture.groups.iter().enumerate() {
@@ -521,6 +552,54 @@ impl Validator {
         ok.then_some(account)
     }
 
+    /// Checks quantities; `None` for `null` (no account license).
+    fn licenses(
+        &mut self,
+        file: &str,
+        path: &str,
+        quantities: Option<&BTreeMap<String, u32>>,
+    ) -> Option<BTreeMap<BundleCode, u64>> {
+        let mut totals = BTreeMap::new();
+        for (code, &quantity) in quantities? {
+            let here = format!("{path}.{code}");
+            if quantity > MAX_QUANTITY {
+                let message =
+                    format!("quantity {quantity} is above the API's limit of {MAX_QUANTITY}");
+                self.error(file, &here, message);
+            }
+            if let Some(code) = self.id(file, &here, code, BundleCode::parse) {
+                totals.insert(code, u64::from(quantity));
+            }
+        }
+        Some(totals)
+    }
+
+    /// Checks members: ids non-empty and distinct; absent is an undeclared group.
+    fn members(
+        &mut self,
+        file: &str,
+        path: &str,
+        members: Option<&MembersFixture>,
+    ) -> Option<Members> {
+        match members {
+            None => Some(Members::Undeclared),
+            Some(MembersFixture::Count(n)) => Some(Members::Anonymous(u64::from(*n))),
+            Some(MembersFixture::List(ids)) => {
+                let mut seen = std::collections::HashSet::new();
+                let mut members = Vec::with_capacity(ids.len());
+                for (m, member) in ids.iter().enumerate() {
+                    let here = format!("{path}.members[{m}]");
+                    if !seen.insert(member.as_str()) {
+                        self.error(file, &here, format!("duplicate member '{member}'"));
+                        return None;
+                    }
+                    members.push(self.id(file, &here, member, UserId::parse)?);
+                }
+                Some(Members::Named(members))
+            }
+        }
+    }
+
     fn group(
         &mut self,
         file: &str,
@@ -536,25 +615,8 @@ impl Validator {
         ) else {
             return false;
         };
-        let members = match &fixture.members {
-            None => Members::Undeclared,
-            Some(MembersFixture::Count(n)) => Members::Anonymous(u64::from(*n)),
-            Some(MembersFixture::List(ids)) => {
-                let mut seen = std::collections::HashSet::new();
-                let mut members = Vec::with_capacity(ids.len());
-                for (m, member) in ids.iter().enumerate() {
-                    let here = format!("{path}.members[{m}]");
-                    if !seen.insert(member.as_str()) {
-                        self.error(file, &here, format!("duplicate member '{member}'"));
-                        return false;
-                    }
-                    let Some(member) = self.id(file, &here, member, UserId::parse) else {
-                        return false;
-                    };
-                    members.push(member);
-                }
-                Members::Named(members)
-            }
+        let Some(members) = self.members(file, path, fixture.members.as_ref()) else {
+            return false;
         };
         // Nothing is allocated to the group yet, so declaring it cannot conflict.
         account

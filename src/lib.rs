@@ -24,6 +24,7 @@
 //! and calls [`run`] with a shutdown future that completes on SIGINT or SIGTERM.
 
 pub mod config;
+pub mod control;
 pub mod fixtures;
 pub mod http;
 pub mod identity;

@@ -73,19 +73,25 @@ async fn serve_until_signal(
         .await
         .map_err(|error| format!("cannot listen on {address}: {error}"))?;
     let bound = listener.local_addr().map_err(|error| error.to_string())?;
-    let body_limit = usize::try_from(args.body_limit).unwrap_or(usize::MAX);
+    let settings = Settings {
+        body_limit: usize::try_from(args.body_limit).unwrap_or(usize::MAX),
+        journal_limit: args.journal_limit,
+        admin_token: args.admin_token.filter(|token| !token.is_empty()),
+    };
     let identity = IdentitySettings {
         mode: args.auth,
         token_ttl: args.token_ttl,
         clock: Clock::system(),
     };
-    let state = uipath_license_mock::app_state(&loaded, Settings { body_limit }, identity, key);
+    let accounts = loaded.accounts.len();
+    let sources = loaded.sources.join(", ");
+    let state = uipath_license_mock::app_state(loaded, settings, identity, key);
     tracing::info!(
         "uipath-license-mock {} listening on http://{bound} (auth: {}; fixtures: {}; {} accounts)",
         env!("CARGO_PKG_VERSION"),
         args.auth,
-        loaded.sources.join(", "),
-        loaded.accounts.len()
+        sources,
+        accounts
     );
     uipath_license_mock::run(listener, state, shutdown_signal())
         .await

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::control::ControlPlane;
 use crate::fixtures::{self, FixtureErrors, Fixtures, Loaded};
 use crate::http::{self, AppState, Settings};
 use crate::identity::{AuthMode, Authority, Clock, IdentitySettings, SigningKey};
@@ -15,15 +16,18 @@ use crate::licensing::Store;
 /// Builds the shared state from validated fixtures, HTTP settings and the
 /// identity settings with the key tokens are signed with.
 pub fn app_state(
-    loaded: &Loaded,
+    loaded: Loaded,
     settings: Settings,
     identity: IdentitySettings,
     key: SigningKey,
 ) -> AppState {
+    let control = ControlPlane::new(loaded, settings.journal_limit, settings.admin_token.clone());
+    let baseline = control.baseline();
     AppState {
-        store: Store::new(loaded.accounts.iter().cloned()),
-        identity: Arc::new(Authority::new(identity, key, &loaded.fixtures)),
+        store: Store::new(baseline.accounts.iter().cloned()),
+        identity: Arc::new(Authority::new(identity, key, &baseline.fixtures)),
         settings: Arc::new(settings),
+        control: Arc::new(control),
     }
 }
 
@@ -153,6 +157,18 @@ impl MockServerBuilder {
         self
     }
 
+    /// Entries the request journal keeps (default 10,000; 0 keeps none).
+    pub fn journal_limit(mut self, entries: usize) -> Self {
+        self.settings.journal_limit = entries;
+        self
+    }
+
+    /// Requires this bearer token on admin routes other than health.
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.settings.admin_token = Some(token.into());
+        self
+    }
+
     /// Validates the fixtures, binds `127.0.0.1:0` and starts serving.
     pub async fn start(self) -> Result<MockServer, StartError> {
         let loaded = match self.fixtures {
@@ -165,7 +181,7 @@ impl MockServerBuilder {
             }
         };
         let key = self.signing_key.unwrap_or_else(SigningKey::embedded);
-        let state = app_state(&loaded, self.settings, self.identity, key);
+        let state = app_state(loaded, self.settings, self.identity, key);
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let (shutdown, stopped) = oneshot::channel::<()>();

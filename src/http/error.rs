@@ -37,6 +37,12 @@ pub(crate) enum ApiError {
     /// 404 for a group or user the account has nothing for.
     #[error("{0}")]
     NotFound(String),
+    /// 409 of the admin API: the change would break the invariant, or the id is taken.
+    #[error("{detail}")]
+    StateConflict {
+        detail: String,
+        conflicts: Vec<Conflict>,
+    },
     /// 404 for a path no route serves.
     #[error("no route for {method} {path}")]
     RouteNotFound { method: String, path: String },
@@ -68,7 +74,9 @@ impl ApiError {
             Self::License(LicenseError::NotFound { .. })
             | Self::NotFound(_)
             | Self::RouteNotFound { .. } => StatusCode::NOT_FOUND,
-            Self::License(LicenseError::Conflict(_)) => StatusCode::CONFLICT,
+            Self::License(LicenseError::Conflict(_)) | Self::StateConflict { .. } => {
+                StatusCode::CONFLICT
+            }
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -102,6 +110,12 @@ impl ApiError {
                     codes.join(", ")
                 ));
                 problem.conflicts = Some(conflicts.iter().map(ConflictDto::from).collect());
+            }
+            Self::StateConflict { detail, conflicts } => {
+                problem.detail = Some(sentence(&detail));
+                if !conflicts.is_empty() {
+                    problem.conflicts = Some(conflicts.iter().map(ConflictDto::from).collect());
+                }
             }
             Self::Internal(_) => {
                 problem.detail =

@@ -3,6 +3,8 @@
 //! Handlers take them in the order ASP.NET Core decides (SPEC §2): the
 //! caller's token first, then the path, then the body.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::{HeaderMap, Method, header, request::Parts};
@@ -10,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::AppState;
+use super::boundary::BodySlot;
 use super::error::{ApiError, ValidationErrors};
 use crate::identity::Access;
 use crate::licensing::{AccountRef, GroupId, UserId};
@@ -103,6 +106,8 @@ pub(crate) struct AspNetJson<T>(pub(crate) T);
 pub(crate) trait FromJson: Sized {
     /// The .NET type name used in conversion messages.
     const TYPE_NAME: &'static str;
+    /// Properties holding secrets: the journal keeps them as `***`.
+    const SECRETS: &'static [&'static str] = &[];
     /// Reads the DTO from the object's properties, collecting errors.
     fn from_fields(fields: &mut Fields<'_>) -> Self;
 }
@@ -112,6 +117,7 @@ impl<T: FromJson> FromRequest<AppState> for AspNetJson<T> {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let content_type = request.headers().get(header::CONTENT_TYPE).cloned();
+        let slot = request.extensions().get::<Arc<BodySlot>>().cloned();
         let body = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
@@ -123,9 +129,29 @@ impl<T: FromJson> FromRequest<AppState> for AspNetJson<T> {
                     ApiError::validation("$", "The request body could not be read.")
                 }
             })?;
+        if let Some(slot) = slot {
+            slot.fill(redact_json(&body, T::SECRETS));
+        }
         check_content_type(content_type.as_ref().and_then(|v| v.to_str().ok()))?;
         decode(&body).map(Self)
     }
+}
+
+/// The body with the values of `secrets` (top-level properties, any case)
+/// replaced by `***`; unreadable bodies that should hold secrets are not kept.
+fn redact_json(body: &Bytes, secrets: &[&str]) -> Bytes {
+    if secrets.is_empty() {
+        return body.clone();
+    }
+    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(body) else {
+        return Bytes::from_static(b"<redacted>");
+    };
+    for (key, value) in &mut object {
+        if secrets.iter().any(|s| key.eq_ignore_ascii_case(s)) {
+            *value = Value::String("***".to_owned());
+        }
+    }
+    serde_json::to_vec(&object).map_or_else(|_| Bytes::new(), Bytes::from)
 }
 
 /// Accepts what ASP.NET Core's JSON input formatter accepts.

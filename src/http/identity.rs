@@ -4,6 +4,9 @@
 //! that is what clients of those services parse.
 
 use axum::body::Bytes;
+use std::sync::Arc;
+
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -11,6 +14,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::boundary::BodySlot;
 use super::error::ApiError;
 use super::extract::{AspNetJson, Fields, FromJson, Path};
 use super::{AppState, json_ok};
@@ -42,9 +46,13 @@ fn issuer(headers: &HeaderMap) -> String {
 pub(crate) async fn token(
     State(state): State<AppState>,
     Path(path): Path<OrganizationPath>,
+    slot: Option<Extension<Arc<BodySlot>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if let Some(Extension(slot)) = slot {
+        slot.fill(redact_form(&body));
+    }
     let request = match token_request(&headers, &body, path.organization) {
         Ok(request) => request,
         Err(error) => return oauth_error(&error, headers.contains_key(header::AUTHORIZATION)),
@@ -53,6 +61,32 @@ pub(crate) async fn token(
         Ok(issued) => no_store(json_ok(&issued)),
         Err(error) => oauth_error(&error, headers.contains_key(header::AUTHORIZATION)),
     }
+}
+
+/// The form with its secrets replaced by `***`, for the journal.
+fn redact_form(body: &[u8]) -> Bytes {
+    let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body) else {
+        return Bytes::from_static(b"<redacted>");
+    };
+    let redacted: Vec<(String, String)> = pairs
+        .into_iter()
+        .map(|(name, value)| {
+            let secret = [
+                "client_secret",
+                "password",
+                "refresh_token",
+                "client_assertion",
+            ]
+            .contains(&name.as_str());
+            let value = if secret && !value.is_empty() {
+                "***".to_owned()
+            } else {
+                value
+            };
+            (name, value)
+        })
+        .collect();
+    serde_urlencoded::to_string(redacted).map_or_else(|_| Bytes::new(), Bytes::from)
 }
 
 /// Reads the form, ignoring empty fields (some clients post every field),
@@ -193,6 +227,7 @@ pub(crate) struct LegacyAuthenticate {
 
 impl FromJson for LegacyAuthenticate {
     const TYPE_NAME: &'static str = "UiPath.Web.Models.Account.AuthenticateModel";
+    const SECRETS: &'static [&'static str] = &["password"];
 
     fn from_fields(fields: &mut Fields<'_>) -> Self {
         Self {

@@ -1,14 +1,14 @@
 //! The HTTP face of the emulator: the route table, the request boundary and
 //! one module per emulated resource.
 
+mod admin;
+mod boundary;
 mod error;
 mod extract;
 mod groups;
 mod identity;
 mod request_id;
 mod users;
-
-use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -18,21 +18,28 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 
+use crate::control::ControlPlane;
 use crate::identity::Authority;
 use crate::licensing::Store;
-use error::{ApiError, Problem};
+use error::ApiError;
 
 /// Settings the HTTP layer reads on every request.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Largest accepted request body, in bytes (413 above it).
     pub body_limit: usize,
+    /// Entries the request journal keeps (0: none).
+    pub journal_limit: usize,
+    /// When set, admin routes other than health need it as a bearer token.
+    pub admin_token: Option<String>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             body_limit: 1024 * 1024,
+            journal_limit: 10_000,
+            admin_token: None,
         }
     }
 }
@@ -46,6 +53,8 @@ pub struct AppState {
     pub identity: std::sync::Arc<Authority>,
     /// Request-independent settings.
     pub settings: std::sync::Arc<Settings>,
+    /// Reset baseline, journal and faults.
+    pub control: std::sync::Arc<ControlPlane>,
 }
 
 /// The four prefixes every License Accountant route is served under (SPEC §3).
@@ -117,7 +126,7 @@ fn identity_routes(router: Router<AppState>) -> Router<AppState> {
 
 /// The whole application, ready to serve.
 pub fn router(state: AppState) -> Router {
-    let mut router = identity_routes(Router::new());
+    let mut router = identity_routes(Router::new()).nest("/__admin", admin::routes(&state));
     for prefix in LICENSE_PREFIXES {
         router = router.nest(prefix, license_routes());
     }
@@ -128,43 +137,15 @@ pub fn router(state: AppState) -> Router {
         .fallback(route_not_found)
         // Runs on matched routes only: tells the boundary which route answered.
         .route_layer(middleware::from_fn(remember_route))
-        .with_state(state)
-        // Outermost to innermost: the boundary sees every request and every
-        // answer (including panics turned into 500s and 413s from the limit).
+        .with_state(state.clone())
+        // Each layer wraps the ones before it, so the boundary is outermost:
+        // it sees every request and every answer, including panics turned
+        // into 500s by the catch layer and 413s from the body limit.
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
-        .layer(middleware::from_fn(boundary))
-}
-
-/// The request boundary: gives each request its id, renders problem bodies
-/// with it, and logs the request once.
-async fn boundary(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let trace_id = request_id::for_request(request.headers());
-    let method = request.method().clone();
-    let mut response = next.run(request).await;
-    if let Some(problem) = response.extensions_mut().remove::<Problem>() {
-        problem.render(&trace_id, &mut response);
-    }
-    if let Ok(value) = HeaderValue::from_str(&trace_id) {
-        response.headers_mut().insert("x-request-id", value);
-    }
-    let route = response
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("-", MatchedPath::as_str);
-    tracing::info!(
-        target: "uipath_license_mock::request",
-        %method,
-        route,
-        status = response.status().as_u16(),
-        latency_us = started.elapsed().as_micros() as u64,
-        request_id = %trace_id,
-        "request"
-    );
-    response
+        .layer(middleware::from_fn_with_state(state, boundary::boundary))
 }
 
 /// Copies the matched route template to the response, for the boundary's log line.

@@ -12,7 +12,7 @@ pub use account::{
     Account, Allocation, Conflict, Group, LicenseSource, Members, QuotaError, Rule, Seats,
 };
 pub use ids::{AccountId, BundleCode, GroupId, InvalidId, UserId};
-pub use store::{AccountRef, LicenseError, NotFoundReason, Store};
+pub use store::{AccountRef, AdminError, LicenseError, NotFoundReason, Store};
 
 #[cfg(test)]
 mod tests;

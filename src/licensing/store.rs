@@ -45,6 +45,20 @@ pub enum LicenseError {
     Conflict(Vec<Conflict>),
 }
 
+/// The outcome of an admin change that did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdminError {
+    /// No account has this id.
+    #[error("account '{0}' does not exist")]
+    NotFound(String),
+    /// An account with this id exists already.
+    #[error("account '{0}' exists already")]
+    Exists(String),
+    /// The change would break `used(C) <= total(C)`; nothing changed.
+    #[error("the change would leave more seats in use than the account has")]
+    Conflict(Vec<Conflict>),
+}
+
 /// A cloneable handle to every account.
 ///
 /// The `DashMap` is the per-account lock: each operation takes one account's
@@ -54,6 +68,7 @@ pub enum LicenseError {
 #[derive(Debug, Clone, Default)]
 pub struct Store {
     accounts: Arc<DashMap<AccountId, Account>>,
+    generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -64,12 +79,86 @@ impl Store {
         store
     }
 
-    /// Replaces every account.
+    /// Replaces every account. Each account is swapped in one step, and
+    /// accounts kept by the new state never disappear in between, so
+    /// requests running meanwhile see the old account or the new one.
     pub fn replace_all(&self, accounts: impl IntoIterator<Item = Account>) {
-        self.accounts.clear();
+        let mut kept = std::collections::HashSet::new();
         for account in accounts {
+            kept.insert(account.id.clone());
             self.accounts.insert(account.id.clone(), account);
         }
+        self.accounts.retain(|id, _| kept.contains(id));
+        self.changed();
+    }
+
+    /// Creates an account; refused when the id is taken.
+    pub fn create(&self, account: Account) -> Result<(), AdminError> {
+        match self.accounts.entry(account.id.clone()) {
+            dashmap::Entry::Occupied(_) => Err(AdminError::Exists(account.id.to_string())),
+            dashmap::Entry::Vacant(slot) => {
+                slot.insert(account);
+                self.changed();
+                Ok(())
+            }
+        }
+    }
+
+    /// Creates or replaces an account; true when it was created.
+    pub fn put(&self, account: Account) -> bool {
+        let created = self.accounts.insert(account.id.clone(), account).is_none();
+        self.changed();
+        created
+    }
+
+    /// Sets one account back to `baseline`, or removes it when the baseline has none.
+    pub fn reset_account(&self, id: &str, baseline: Option<Account>) {
+        match baseline {
+            Some(account) => {
+                self.accounts.insert(account.id.clone(), account);
+            }
+            None => {
+                self.accounts.remove(id);
+            }
+        }
+        self.changed();
+    }
+
+    /// Removes an account; false when there was none.
+    pub fn remove(&self, id: &str) -> bool {
+        let removed = self.accounts.remove(id).is_some();
+        if removed {
+            self.changed();
+        }
+        removed
+    }
+
+    /// Changes an account whatever its licenses (the admin API): one atomic
+    /// step, refused whole on a conflict.
+    pub fn modify<R>(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut Account) -> Result<R, Vec<Conflict>>,
+    ) -> Result<R, AdminError> {
+        let mut account = self
+            .accounts
+            .get_mut(id)
+            .ok_or_else(|| AdminError::NotFound(id.to_owned()))?;
+        let result = change(&mut account).map_err(AdminError::Conflict)?;
+        drop(account);
+        self.changed();
+        Ok(result)
+    }
+
+    /// How many changes the store has seen; a writer of the state file
+    /// compares it with the last value it saved.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn changed(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// Reads a licensed account, or says why it is not there (the 404).
@@ -98,7 +187,10 @@ impl Store {
             .get_mut(at.account_id)
             .ok_or_else(|| not_found(at, NotFoundReason::UnknownAccount))?;
         check_licensed(&account, at)?;
-        change(&mut account).map_err(LicenseError::Conflict)
+        let result = change(&mut account).map_err(LicenseError::Conflict)?;
+        drop(account);
+        self.changed();
+        Ok(result)
     }
 
     /// A copy of every account, sorted by id.

@@ -1,0 +1,134 @@
+//! The test control plane's machinery (SPEC §7): the request journal, the
+//! fault rules, and the clock-free helpers they share. No axum here; the
+//! admin routes in `crate::http::admin` drive these.
+
+pub mod faults;
+pub mod journal;
+mod time;
+
+pub use time::{format_rfc3339, parse_rfc3339, unix_millis};
+
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Instant;
+
+use crate::fixtures::Loaded;
+
+/// Everything the admin routes work on besides the accounts themselves.
+#[derive(Debug)]
+pub struct ControlPlane {
+    /// What `reset` goes back to: the fixtures at start, or the last `PUT /__admin/fixtures`.
+    baseline: RwLock<Arc<Loaded>>,
+    /// Requests to the emulated API.
+    pub journal: journal::Journal,
+    /// Fault rules.
+    pub faults: faults::Faults,
+    /// When the server started, for `uptimeSeconds`.
+    pub started: Instant,
+    /// When set, admin routes other than health need it as a bearer token.
+    pub admin_token: Option<String>,
+}
+
+impl ControlPlane {
+    /// A control plane whose reset baseline is `baseline`.
+    pub fn new(baseline: Loaded, journal_limit: usize, admin_token: Option<String>) -> Self {
+        Self {
+            baseline: RwLock::new(Arc::new(baseline)),
+            journal: journal::Journal::new(journal_limit),
+            faults: faults::Faults::default(),
+            started: Instant::now(),
+            admin_token,
+        }
+    }
+
+    /// The current reset baseline.
+    pub fn baseline(&self) -> Arc<Loaded> {
+        Arc::clone(&self.baseline.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Makes `loaded` the reset baseline.
+    pub fn set_baseline(&self, loaded: Loaded) {
+        *self
+            .baseline
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(loaded);
+    }
+}
+
+/// Matches `text` against a glob where `*` is any run of characters
+/// (slashes included) and `?` is one character.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    // Classic two-pointer wildcard match with backtracking to the last `*`.
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((star_p, star_t)) = star {
+            pi = star_p + 1;
+            ti = star_t + 1;
+            star = Some((star_p, star_t + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// The account id in a license path: the segment after `/api/account/`.
+pub fn account_in_path(path: &str) -> Option<&str> {
+    let mut segments = path.split('/');
+    while let Some(segment) = segments.next() {
+        if segment == "api" {
+            let mut rest = segments.clone();
+            if rest.next() == Some("account") {
+                return rest
+                    .next()
+                    .filter(|s| !s.is_empty() && *s != "authenticate");
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_like_shell_patterns_across_slashes() {
+        assert!(glob_matches(
+            "*/user-license/group/*",
+            "/la/api/account/1/user-license/group/g"
+        ));
+        assert!(glob_matches(
+            "/la/api/account/?/user-license",
+            "/la/api/account/1/user-license"
+        ));
+        assert!(!glob_matches(
+            "/la/api/account/?/user-license",
+            "/la/api/account/12/user-license"
+        ));
+        assert!(glob_matches("*", ""));
+        assert!(!glob_matches("/la", "/lease_"));
+        assert!(glob_matches("/l*_*", "/lease_/x"));
+    }
+
+    #[test]
+    fn the_account_is_read_from_any_license_prefix() {
+        assert_eq!(
+            account_in_path("/org/lease_/api/account/1234/user-license"),
+            Some("1234")
+        );
+        assert_eq!(
+            account_in_path("/la/api/account/x/user-license/group/g"),
+            Some("x")
+        );
+        assert_eq!(account_in_path("/api/account/authenticate"), None);
+        assert_eq!(account_in_path("/identity_/connect/token"), None);
+    }
+}

@@ -1,0 +1,456 @@
+//! The control plane's routes under `/__admin` (SPEC §7): health, reset,
+//! state and fixtures, accounts, the journal and faults.
+//!
+//! Admin bodies are the emulator's own formats, so they are read strictly
+//! (unknown properties refused), unlike the emulated API's lenient ASP.NET
+//! Core rules. Every change goes through the same loader and domain
+//! operations as fixture files, so the admin API cannot reach a state the
+//! invariant forbids.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{ApiError, ValidationErrors};
+use super::extract::{Path, bearer_token};
+use super::{AppState, json_ok};
+use crate::control::faults::FaultSpec;
+use crate::control::journal::{Entry, Filter};
+use crate::control::parse_rfc3339;
+use crate::fixtures::{self, FixtureErrors, Fixtures, account_fixture};
+use crate::licensing::{AdminError, GroupId};
+
+/// The admin routes, relative to `/__admin`.
+pub(crate) fn routes(state: &AppState) -> Router<AppState> {
+    let guarded = Router::new()
+        .route("/reset", post(reset))
+        .route("/state", get(state_document))
+        .route("/fixtures", put(replace_fixtures))
+        .route("/accounts", get(list_accounts).post(create_account))
+        .route(
+            "/accounts/{account_id}",
+            get(get_account).put(put_account).delete(delete_account),
+        )
+        .route("/accounts/{account_id}/groups/{group_id}", put(put_group))
+        .route("/accounts/{account_id}/licenses", put(put_licenses))
+        .route("/requests", get(list_requests).delete(clear_requests))
+        .route("/requests/count", post(count_requests))
+        .route(
+            "/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
+        .route("/faults/{id}", delete(remove_fault))
+        // Runs on these routes only: health stays open for container probes.
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_admin_token,
+        ));
+    Router::new().route("/health", get(health)).merge(guarded)
+}
+
+/// With `--admin-token`, admin routes need exactly that bearer token; a
+/// license token never opens them.
+async fn require_admin_token(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(expected) = &state.control.admin_token {
+        if bearer_token(request.headers()) != Some(expected.as_str()) {
+            let challenge = "Bearer realm=\"__admin\"".to_owned();
+            return ApiError::Unauthorized { challenge }.into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Path of the account routes.
+#[derive(Deserialize)]
+pub(crate) struct AccountPath {
+    account_id: String,
+    #[serde(default)]
+    group_id: Option<String>,
+}
+
+/// Path of a fault.
+#[derive(Deserialize)]
+pub(crate) struct FaultPath {
+    id: String,
+}
+
+/// The name fixture errors from admin bodies are reported under.
+const BODY: &str = "request body";
+
+impl From<FixtureErrors> for ApiError {
+    fn from(FixtureErrors(errors): FixtureErrors) -> Self {
+        let mut map = ValidationErrors::new();
+        for error in errors {
+            map.entry(error.path).or_default().push(error.message);
+        }
+        ApiError::Validation(map)
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(error: AdminError) -> Self {
+        let detail = error.to_string();
+        match error {
+            AdminError::NotFound(_) => ApiError::NotFound(detail),
+            AdminError::Exists(_) => ApiError::StateConflict {
+                detail,
+                conflicts: Vec::new(),
+            },
+            AdminError::Conflict(conflicts) => ApiError::StateConflict { detail, conflicts },
+        }
+    }
+}
+
+fn text(body: &Bytes) -> Result<&str, ApiError> {
+    std::str::from_utf8(body).map_err(|_| ApiError::validation("$", "The body is not UTF-8."))
+}
+
+/// `GET /__admin/health`: always open, for container health checks.
+async fn health(State(state): State<AppState>) -> Response {
+    json_ok(&json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptimeSeconds": state.control.started.elapsed().as_secs(),
+    }))
+}
+
+/// `?accountId=` and `?keep=journal,faults` of a reset.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ResetQuery {
+    account_id: Option<String>,
+    keep: Option<String>,
+}
+
+/// `POST /__admin/reset`: the state back to the baseline (one account or all);
+/// the journal and faults are cleared unless kept.
+async fn reset(
+    State(state): State<AppState>,
+    Query(query): Query<ResetQuery>,
+) -> Result<Response, ApiError> {
+    let keep: Vec<&str> = query.keep.as_deref().map_or(Vec::new(), |k| {
+        k.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()
+    });
+    if let Some(unknown) = keep.iter().find(|k| !["journal", "faults"].contains(k)) {
+        let message = format!("'{unknown}' cannot be kept; use journal, faults or both");
+        return Err(ApiError::validation("keep", message));
+    }
+    let baseline = state.control.baseline();
+    match &query.account_id {
+        Some(id) => {
+            let original = baseline
+                .accounts
+                .iter()
+                .find(|a| a.id.as_str() == id)
+                .cloned();
+            if original.is_none() && state.store.account(id).is_none() {
+                return Err(AdminError::NotFound(id.clone()).into());
+            }
+            state.store.reset_account(id, original);
+        }
+        None => {
+            state.store.replace_all(baseline.accounts.iter().cloned());
+            state.identity.replace_credentials(&baseline.fixtures);
+        }
+    }
+    if !keep.contains(&"journal") {
+        state.control.journal.clear();
+    }
+    if !keep.contains(&"faults") {
+        state.control.faults.clear();
+    }
+    Ok(json_ok(&json!({
+        "reset": query.account_id.as_deref().unwrap_or("all"),
+        "kept": keep,
+    })))
+}
+
+/// The whole state in fixture format.
+fn current_state(state: &AppState) -> Fixtures {
+    let baseline = state.control.baseline();
+    Fixtures {
+        accounts: state.store.snapshot().iter().map(account_fixture).collect(),
+        clients: baseline.fixtures.clients.clone(),
+        logins: baseline.fixtures.logins.clone(),
+        tokens: baseline.fixtures.tokens.clone(),
+    }
+}
+
+/// `GET /__admin/state`: everything, in the fixture format, ready to load again.
+async fn state_document(State(state): State<AppState>) -> Response {
+    json_ok(&current_state(&state))
+}
+
+/// `PUT /__admin/fixtures`: validates, then replaces the baseline and the state.
+async fn replace_fixtures(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let loaded = fixtures::load_sources(vec![(BODY.to_owned(), text(&body)?.to_owned())])?;
+    state.store.replace_all(loaded.accounts.iter().cloned());
+    state.identity.replace_credentials(&loaded.fixtures);
+    let accounts = loaded.accounts.len();
+    state.control.set_baseline(loaded);
+    Ok(json_ok(&json!({ "accounts": accounts })))
+}
+
+/// `GET /__admin/accounts`.
+async fn list_accounts(State(state): State<AppState>) -> Response {
+    let accounts: Vec<_> = state.store.snapshot().iter().map(account_fixture).collect();
+    json_ok(&accounts)
+}
+
+/// `POST /__admin/accounts`: a new account in fixture format; 409 if the id is taken.
+async fn create_account(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let account = fixtures::load_account(BODY, text(&body)?)?;
+    let view = account_fixture(&account);
+    state.store.create(account)?;
+    Ok((StatusCode::CREATED, json_ok(&view)).into_response())
+}
+
+/// `GET /__admin/accounts/{accountId}`.
+async fn get_account(
+    State(state): State<AppState>,
+    Path(path): Path<AccountPath>,
+) -> Result<Response, ApiError> {
+    let account = state
+        .store
+        .account(&path.account_id)
+        .ok_or(AdminError::NotFound(path.account_id))?;
+    Ok(json_ok(&account_fixture(&account)))
+}
+
+/// `PUT /__admin/accounts/{accountId}`: creates or replaces the account whole.
+async fn put_account(
+    State(state): State<AppState>,
+    Path(path): Path<AccountPath>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let account = fixtures::load_account(BODY, text(&body)?)?;
+    if account.id.as_str() != path.account_id {
+        let message = format!("'{}' is not the account id in the URL", account.id);
+        return Err(ApiError::validation("$.accountId", message));
+    }
+    let view = account_fixture(&account);
+    let status = if state.store.put(account) {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, json_ok(&view)).into_response())
+}
+
+/// `DELETE /__admin/accounts/{accountId}`.
+async fn delete_account(
+    State(state): State<AppState>,
+    Path(path): Path<AccountPath>,
+) -> Result<Response, ApiError> {
+    if state.store.remove(&path.account_id) {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(AdminError::NotFound(path.account_id).into())
+    }
+}
+
+/// `PUT /__admin/accounts/{accountId}/groups/{groupId}` `{name, members}`:
+/// declares a group or changes its members; 409 if its rule would then use
+/// more seats than the account has.
+async fn put_group(
+    State(state): State<AppState>,
+    Path(path): Path<AccountPath>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let group = GroupId::parse(path.group_id.unwrap_or_default())
+        .map_err(|e| ApiError::validation("groupId", e.to_string()))?;
+    let (name, members) = fixtures::load_group_declaration(BODY, text(&body)?)?;
+    let view = state.store.modify(&path.account_id, |account| {
+        account.declare_group(group, name, members)?;
+        Ok(account_fixture(account))
+    })?;
+    Ok(json_ok(&view))
+}
+
+/// `PUT /__admin/accounts/{accountId}/licenses` `{code: quantity}` or `null`;
+/// 409 if seats in use would not fit.
+async fn put_licenses(
+    State(state): State<AppState>,
+    Path(path): Path<AccountPath>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let licenses = fixtures::load_licenses(BODY, text(&body)?)?;
+    let view = state.store.modify(&path.account_id, |account| {
+        account.set_licenses(licenses)?;
+        Ok(account_fixture(account))
+    })?;
+    Ok(json_ok(&view))
+}
+
+/// Journal filters, from the query (`GET`) or a JSON body (`count`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JournalQuery {
+    method: Option<String>,
+    path: Option<String>,
+    #[serde(default, deserialize_with = "number_or_text")]
+    status: Option<String>,
+    account_id: Option<String>,
+    since: Option<String>,
+    #[serde(default, deserialize_with = "number_or_text")]
+    limit: Option<String>,
+    body_contains: Option<String>,
+}
+
+/// Accepts `404` or `"4xx"` alike.
+fn number_or_text<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(other) => Some(other.to_string()),
+    })
+}
+
+impl JournalQuery {
+    fn filter(self) -> Result<(Filter, usize), ApiError> {
+        let since_millis = match self.since.as_deref() {
+            None => None,
+            Some(text) => Some(
+                text.parse::<u64>()
+                    .ok()
+                    .or_else(|| parse_rfc3339(text))
+                    .ok_or_else(|| {
+                        ApiError::validation(
+                            "since",
+                            "Use an RFC 3339 UTC time or Unix milliseconds.",
+                        )
+                    })?,
+            ),
+        };
+        if let Some(status) = self.status.as_deref() {
+            let valid = status.len() == 3
+                && status
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c.eq_ignore_ascii_case(&'x'));
+            if !valid {
+                return Err(ApiError::validation(
+                    "status",
+                    "Use a status such as 409 or a class such as 4xx.",
+                ));
+            }
+        }
+        let limit = match self.limit.as_deref() {
+            None => usize::MAX,
+            Some(text) => text
+                .parse::<usize>()
+                .map_err(|_| ApiError::validation("limit", "Use a non-negative whole number."))?,
+        };
+        let filter = Filter {
+            method: self.method,
+            path: self.path,
+            status: self.status,
+            account_id: self.account_id,
+            since_millis,
+            body_contains: self.body_contains,
+        };
+        Ok((filter, limit))
+    }
+}
+
+/// `GET /__admin/requests`: journal entries, newest first.
+async fn list_requests(
+    State(state): State<AppState>,
+    Query(query): Query<JournalQuery>,
+) -> Result<Response, ApiError> {
+    let (filter, limit) = query.filter()?;
+    let entries = state.control.journal.find(&filter, limit);
+    let entries: Vec<&Entry> = entries.iter().map(AsRef::as_ref).collect();
+    Ok(json_ok(&entries))
+}
+
+/// `DELETE /__admin/requests`.
+async fn clear_requests(State(state): State<AppState>) -> Response {
+    state.control.journal.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /__admin/requests/count` with the filters as a JSON body.
+async fn count_requests(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let query: JournalQuery = if body.iter().all(u8::is_ascii_whitespace) {
+        JournalQuery::default()
+    } else {
+        strict_json(&body)?
+    };
+    let (filter, _) = query.filter()?;
+    Ok(json_ok(
+        &json!({ "count": state.control.journal.count(&filter) }),
+    ))
+}
+
+/// Reads an admin body strictly, with the JSON path of the first problem.
+fn strict_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let path = if path == "." {
+            "$".to_owned()
+        } else {
+            format!("$.{path}")
+        };
+        ApiError::validation(path, error.inner().to_string())
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| ApiError::validation("$", error.to_string()))?;
+    Ok(value)
+}
+
+/// `POST /__admin/faults`: adds a rule; `201 {id}`.
+async fn add_fault(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let spec: FaultSpec = strict_json(&body)?;
+    let id = state
+        .control
+        .faults
+        .add(spec)
+        .map_err(|e| ApiError::validation("$", e.to_string()))?;
+    Ok((StatusCode::CREATED, json_ok(&json!({ "id": id }))).into_response())
+}
+
+/// `GET /__admin/faults`: the rules in creation order, with their counters.
+async fn list_faults(State(state): State<AppState>) -> Response {
+    json_ok(&state.control.faults.list())
+}
+
+/// `DELETE /__admin/faults`.
+async fn clear_faults(State(state): State<AppState>) -> Response {
+    state.control.faults.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `DELETE /__admin/faults/{id}`.
+async fn remove_fault(
+    State(state): State<AppState>,
+    Path(path): Path<FaultPath>,
+) -> Result<Response, ApiError> {
+    if state.control.faults.remove(&path.id) {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::NotFound(format!(
+            "no fault has the id '{}'",
+            path.id
+        )))
+    }
+}

@@ -1,0 +1,191 @@
+//! The request boundary: the one middleware every request passes through.
+//!
+//! In order, it gives the request its id; applies fault rules (never to
+//! `/__admin`); runs the router; renders a problem body with the id; records
+//! the exchange in the journal (never `/__admin`, never a token or secret);
+//! and logs one line. Logging and rendering happen here, once, so handlers
+//! only return values.
+
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::error::Problem;
+use super::request_id;
+use crate::control::faults::{Outcome, Respond};
+use crate::control::journal;
+use crate::control::{self};
+
+/// Where a body extractor leaves the request body for the journal, so the
+/// boundary need not buffer bodies itself (the extractor enforces the limit).
+#[derive(Debug, Default)]
+pub(crate) struct BodySlot(OnceLock<Bytes>);
+
+impl BodySlot {
+    /// Leaves the body (already redacted where it holds secrets).
+    pub(crate) fn fill(&self, body: Bytes) {
+        let _ = self.0.set(body);
+    }
+}
+
+/// Answers from identity routes carry tokens: the journal never keeps them.
+fn carries_secrets(path: &str) -> bool {
+    path.contains("/identity_/") || path.ends_with("/api/account/authenticate")
+}
+
+pub(crate) async fn boundary(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let trace_id = request_id::for_request(request.headers());
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let path = uri.path();
+    let admin = path == "/__admin" || path.starts_with("/__admin/");
+    let journaling = !admin && state.control.journal.enabled();
+    let mut entry = journaling.then(|| {
+        let mut entry = journal::entry_now(
+            method.to_string(),
+            path.to_owned(),
+            uri.query().map(str::to_owned),
+            String::new(),
+        );
+        entry.account_id = control::account_in_path(path).map(str::to_owned);
+        entry.content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        entry
+    });
+    let slot = journaling.then(|| {
+        let slot = Arc::new(BodySlot::default());
+        request.extensions_mut().insert(Arc::clone(&slot));
+        slot
+    });
+
+    let mut dropped = false;
+    let mut response = 'answer: {
+        if !admin {
+            let account = control::account_in_path(path);
+            let decision = state.control.faults.decide(method.as_str(), path, account);
+            if !decision.delay.is_zero() {
+                tokio::time::sleep(decision.delay).await;
+            }
+            match decision.outcome {
+                Outcome::Pass => {}
+                Outcome::Respond(respond) => {
+                    if let Some(entry) = entry.as_mut() {
+                        entry.faulted = true;
+                    }
+                    break 'answer fault_response(respond);
+                }
+                Outcome::Drop => {
+                    dropped = true;
+                    if let Some(entry) = entry.as_mut() {
+                        entry.faulted = true;
+                    }
+                    break 'answer Response::new(Body::new(DroppedConnection));
+                }
+            }
+        }
+        next.run(request).await
+    };
+
+    if let Some(problem) = response.extensions_mut().remove::<Problem>() {
+        problem.render(&trace_id, &mut response);
+    }
+    if let Ok(value) = HeaderValue::from_str(&trace_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    let route = response.extensions().get::<MatchedPath>().cloned();
+    let status = response.status().as_u16();
+
+    if let Some(mut entry) = entry {
+        entry.route = route.as_ref().map(|r| r.as_str().to_owned());
+        entry.status = status;
+        entry.request_id = trace_id.clone();
+        entry.request_body = slot.and_then(|s| s.0.get().and_then(|b| journal::body_text(b)));
+        if !dropped && !carries_secrets(&entry.path) {
+            let (parts, body) = response.into_parts();
+            // Our answers are small, already-buffered values.
+            let bytes = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
+            entry.response_body = journal::body_text(&bytes);
+            response = Response::from_parts(parts, Body::from(bytes));
+        }
+        entry.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        state.control.journal.record(entry);
+    }
+
+    tracing::info!(
+        target: "uipath_license_mock::request",
+        %method,
+        route = route.as_ref().map_or("-", MatchedPath::as_str),
+        status,
+        latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        request_id = %trace_id,
+        "request"
+    );
+    response
+}
+
+/// The answer a fault rule forces; a 429 always carries `Retry-After`.
+fn fault_response(respond: Respond) -> Response {
+    let status = StatusCode::from_u16(respond.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let (content_type, body) = match respond.body {
+        None => (None, Vec::new()),
+        Some(serde_json::Value::String(text)) => {
+            (Some("text/plain; charset=utf-8"), text.into_bytes())
+        }
+        Some(value) => (
+            Some("application/json; charset=utf-8"),
+            serde_json::to_vec(&value).unwrap_or_default(),
+        ),
+    };
+    let mut response = (status, Body::from(body)).into_response();
+    let headers = response.headers_mut();
+    if let Some(content_type) = content_type {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    for (name, value) in respond.headers {
+        // Validated when the rule was added.
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            headers.insert(name, value);
+        }
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS && !headers.contains_key(header::RETRY_AFTER) {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
+}
+
+/// A body that fails at once: hyper then closes the connection without a
+/// complete answer, which the client sees as a dropped connection.
+struct DroppedConnection;
+
+impl HttpBody for DroppedConnection {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "connection dropped by a fault rule",
+        ))))
+    }
+}
