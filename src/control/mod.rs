@@ -4,6 +4,7 @@
 
 pub mod faults;
 pub mod journal;
+pub mod metrics;
 mod time;
 
 pub use time::{format_rfc3339, parse_rfc3339, unix_millis};
@@ -22,6 +23,8 @@ pub struct ControlPlane {
     pub journal: journal::Journal,
     /// Fault rules.
     pub faults: faults::Faults,
+    /// Request and allocation counters.
+    pub metrics: metrics::Metrics,
     /// When the server started, for `uptimeSeconds`.
     pub started: Instant,
     /// When set, admin routes other than health need it as a bearer token.
@@ -35,6 +38,7 @@ impl ControlPlane {
             baseline: RwLock::new(Arc::new(baseline)),
             journal: journal::Journal::new(journal_limit),
             faults: faults::Faults::default(),
+            metrics: metrics::Metrics::default(),
             started: Instant::now(),
             admin_token,
         }

@@ -46,6 +46,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
             get(list_faults).post(add_fault).delete(clear_faults),
         )
         .route("/faults/{id}", delete(remove_fault))
+        .route("/metrics", get(metrics))
         // Runs on these routes only: health stays open for container probes.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -453,4 +454,17 @@ async fn remove_fault(
             path.id
         )))
     }
+}
+
+/// `GET /__admin/metrics`: Prometheus text format.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let text = state.control.metrics.render(&state.store);
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
 }

@@ -111,6 +111,10 @@ pub(crate) async fn boundary(
     let route = response.extensions().get::<MatchedPath>().cloned();
     let status = response.status().as_u16();
 
+    if !admin {
+        let route = route.as_ref().map(MatchedPath::as_str);
+        state.control.metrics.record(route, method.as_str(), status);
+    }
     if let Some(mut entry) = entry {
         entry.route = route.as_ref().map(|r| r.as_str().to_owned());
         entry.status = status;

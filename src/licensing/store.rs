@@ -204,6 +204,13 @@ impl Store {
         accounts
     }
 
+    /// Reads every account in turn, each under its own lock for the call only.
+    pub fn visit(&self, mut read: impl FnMut(&Account)) {
+        for entry in self.accounts.iter() {
+            read(entry.value());
+        }
+    }
+
     /// A copy of one account, whatever its licenses.
     pub fn account(&self, id: &str) -> Option<Account> {
         self.accounts.get(id).map(|entry| entry.value().clone())
