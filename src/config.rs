@@ -33,6 +33,13 @@ pub enum Command {
     },
     /// Print the embedded default fixtures, as a starting point for your own.
     DefaultFixtures,
+    /// Probe a running emulator's health route; exit 0 when healthy, 1 otherwise
+    /// (for container health checks in images without a shell or curl).
+    Healthcheck {
+        /// Health URL; by default /__admin/health on 127.0.0.1 and --port.
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 /// How to serve.
@@ -66,6 +73,10 @@ pub struct ServeArgs {
     /// RSA private key (PEM) to sign tokens with, instead of the embedded test key.
     #[arg(long, env = "LICENSE_MOCK_SIGNING_KEY", global = true)]
     pub signing_key: Option<PathBuf>,
+    /// File that keeps the state across restarts: loaded at start when present
+    /// (the fixtures stay the reset baseline), written within 100 ms of every change.
+    #[arg(long, env = "LICENSE_MOCK_STATE_FILE", global = true)]
+    pub state_file: Option<PathBuf>,
     /// Requests the journal keeps (oldest dropped first); 0 turns it off.
     #[arg(
         long,

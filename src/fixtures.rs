@@ -238,7 +238,19 @@ pub fn parse(name: &str, text: &str) -> Result<Fixtures, FixtureErrors> {
 }
 
 /// Parses any part of the format strictly, with the path of the first error.
+///
+/// serde also accepts a struct written as a JSON array of its fields; the
+/// format does not, so every place that holds an object is checked first.
 fn parse_as<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, FixtureErrors> {
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
+        if let Some(path) = array_in_place_of_object(&value) {
+            return Err(FixtureErrors::one(
+                name,
+                path,
+                "invalid type: sequence, expected an object",
+            ));
+        }
+    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         FixtureErrors::one(
@@ -302,6 +314,37 @@ pub fn load_licenses(
     } else {
         Err(FixtureErrors(validator.errors))
     }
+}
+
+/// The path of the first array standing where the format wants an object:
+/// the document, accounts, groups, rules, users, clients, logins, tokens.
+fn array_in_place_of_object(document: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    fn each<'a>(value: &'a Value, key: &str, path: &str) -> Vec<(String, &'a Value)> {
+        match value.get(key) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (format!("{path}.{key}[{i}]"), item))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+    let mut objects: Vec<(String, &Value)> = vec![("$".to_owned(), document)];
+    let mut index = 0;
+    while let Some((path, value)) = objects.get(index).cloned() {
+        index += 1;
+        if value.is_array() {
+            return Some(path);
+        }
+        for key in ["accounts", "groups", "users", "clients", "logins", "tokens"] {
+            objects.extend(each(value, key, &path));
+        }
+        if let Some(rule) = value.get("rule").filter(|_| path.contains(".groups[")) {
+            objects.push((format!("{path}.rule"), rule));
+        }
+    }
+    None
 }
 
 /// Turns serde_path_to_error's `accounts[0].licenses` into `$.accounts[0].licenses`.

@@ -26,10 +26,12 @@
 pub mod config;
 pub mod control;
 pub mod fixtures;
+pub mod healthcheck;
 pub mod http;
 pub mod identity;
 pub mod licensing;
 mod server;
+pub mod state_file;
 mod unique;
 
 pub use licensing::Store;

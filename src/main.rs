@@ -2,18 +2,21 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use tracing_subscriber::EnvFilter;
 use uipath_license_mock::config::{Cli, Command, LogFormat, ServeArgs};
 use uipath_license_mock::fixtures::{self, Loaded};
 use uipath_license_mock::http::Settings;
 use uipath_license_mock::identity::{Clock, IdentitySettings, SigningKey};
+use uipath_license_mock::{healthcheck as probe, state_file};
 
 fn main() -> ExitCode {
     let cli = Cli::parse_or_exit();
     match cli.command {
         None | Some(Command::Serve) => serve(cli.serve),
         Some(Command::Check { paths }) => check(&paths),
+        Some(Command::Healthcheck { url }) => healthcheck(url.as_deref(), &cli.serve),
         Some(Command::DefaultFixtures) => {
             print!("{}", fixtures::DEFAULT_FIXTURES);
             ExitCode::SUCCESS
@@ -47,6 +50,16 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         },
     };
+    let saved = match args.state_file.as_deref().map(state_file::load) {
+        None | Some(Ok(None)) => None,
+        Some(Ok(Some(saved))) => Some(saved),
+        Some(Err(errors)) => {
+            eprintln!(
+                "error: the state file cannot be loaded; fix or remove it (it is never replaced silently):\n{errors}"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -54,7 +67,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve_until_signal(args, loaded, key)) {
+    match runtime.block_on(serve_until_signal(args, loaded, saved, key)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
@@ -63,9 +76,13 @@ fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
+/// How long requests in flight may take to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
 async fn serve_until_signal(
     args: ServeArgs,
     loaded: Loaded,
+    saved: Option<Loaded>,
     key: SigningKey,
 ) -> Result<(), String> {
     let address = SocketAddr::new(args.host, args.port);
@@ -83,21 +100,50 @@ async fn serve_until_signal(
         token_ttl: args.token_ttl,
         clock: Clock::system(),
     };
-    let accounts = loaded.accounts.len();
-    let sources = loaded.sources.join(", ");
+    let mut loaded_from = loaded.sources.join(", ");
     let state = uipath_license_mock::app_state(loaded, settings, identity, key);
+    if let (Some(saved), Some(path)) = (&saved, &args.state_file) {
+        state_file::restore(&state, saved);
+        loaded_from = format!("state file {} (baseline: {loaded_from})", path.display());
+    }
+    let saver = args
+        .state_file
+        .clone()
+        .map(|path| state_file::Saver::spawn(path, state.clone()));
     tracing::info!(
-        "uipath-license-mock {} listening on http://{bound} (auth: {}; fixtures: {}; {} accounts)",
+        "uipath-license-mock {} listening on http://{bound} (auth: {}; state from {}; {} accounts)",
         env!("CARGO_PKG_VERSION"),
         args.auth,
-        sources,
-        accounts
+        loaded_from,
+        state.store.snapshot().len()
     );
-    uipath_license_mock::run(listener, state, shutdown_signal())
-        .await
-        .map_err(|error| format!("the server failed: {error}"))?;
+
+    let (signalled, watch) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = signalled.send(true);
+    });
+    let stop = wait_for_signal(watch.clone());
+    let served = uipath_license_mock::run(listener, state, stop);
+    let result = tokio::select! {
+        result = served => result.map_err(|error| format!("the server failed: {error}")),
+        () = async {
+            wait_for_signal(watch).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {
+            tracing::warn!("requests still running {SHUTDOWN_GRACE:?} after the signal; stopping anyway");
+            Ok(())
+        }
+    };
+    if let Some(saver) = saver {
+        saver.finish().await;
+    }
     tracing::info!("shut down");
-    Ok(())
+    result
+}
+
+async fn wait_for_signal(mut watch: tokio::sync::watch::Receiver<bool>) {
+    let _ = watch.wait_for(|signalled| *signalled).await;
 }
 
 /// Completes on SIGINT or SIGTERM (the latter is how containers stop PID 1).
@@ -155,5 +201,17 @@ fn init_tracing(format: LogFormat) {
     match format {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+/// `healthcheck`: probes the health route; the exit code is the verdict.
+fn healthcheck(url: Option<&str>, args: &ServeArgs) -> ExitCode {
+    let url = url.map_or_else(|| probe::default_url(args.host, args.port), str::to_owned);
+    match probe::probe(&url, Duration::from_secs(3)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("unhealthy: {url}: {error}");
+            ExitCode::FAILURE
+        }
     }
 }

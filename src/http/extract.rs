@@ -184,6 +184,8 @@ fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
 }
 
 fn decode<T: FromJson>(body: &[u8]) -> Result<T, ApiError> {
+    // System.Text.Json skips a UTF-8 byte-order mark.
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::validation(
             "",

@@ -23,15 +23,29 @@ pub(crate) fn for_request(headers: &HeaderMap) -> String {
     id
 }
 
-/// The trace id of a well-formed `traceparent` header (lowercase hex, not all zeros).
+/// The trace id of a well-formed W3C `traceparent` header:
+/// `version-traceid-parentid-flags` in lowercase hex, ids not all zeros,
+/// version not `ff`, and exactly four fields for version `00`.
 fn incoming_trace_id(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get("traceparent")?.to_str().ok()?;
-    let mut parts = value.split('-');
-    let (_version, trace) = (parts.next()?, parts.next()?);
-    let valid = trace.len() == 32
-        && trace
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        && trace.bytes().any(|b| b != b'0');
-    valid.then_some(trace)
+    let fields: Vec<&str> = value.split('-').collect();
+    let hex = |field: &str, len: usize| {
+        field.len() == len
+            && field
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    let non_zero = |field: &str| field.bytes().any(|b| b != b'0');
+    let [version, trace, parent, flags, rest @ ..] = fields.as_slice() else {
+        return None;
+    };
+    let valid = hex(version, 2)
+        && *version != "ff"
+        && (rest.is_empty() || *version != "00")
+        && hex(trace, 32)
+        && non_zero(trace)
+        && hex(parent, 16)
+        && non_zero(parent)
+        && hex(flags, 2);
+    valid.then_some(*trace)
 }

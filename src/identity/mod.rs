@@ -328,6 +328,21 @@ impl Authority {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = registry;
     }
 
+    /// The current credentials in fixture form (no accounts).
+    pub fn credentials(&self) -> Fixtures {
+        let registry = self.registry();
+        let mut clients: Vec<ClientFixture> = registry.clients.values().cloned().collect();
+        clients.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+        let mut tokens: Vec<TokenFixture> = registry.tokens.values().cloned().collect();
+        tokens.sort_by(|a, b| a.token.cmp(&b.token));
+        Fixtures {
+            accounts: Vec::new(),
+            clients,
+            logins: registry.logins.clone(),
+            tokens,
+        }
+    }
+
     fn registry(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
         self.registry
             .read()
