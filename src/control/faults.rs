@@ -202,6 +202,11 @@ impl Faults {
         self.lock().clone()
     }
 
+    /// One rule, with its counters.
+    pub fn get(&self, id: &str) -> Option<Fault> {
+        self.lock().iter().find(|rule| rule.id == id).cloned()
+    }
+
     /// Removes one rule; false if there was none with that id.
     pub fn remove(&self, id: &str) -> bool {
         let mut rules = self.lock();

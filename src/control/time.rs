@@ -23,9 +23,34 @@ pub fn format_rfc3339(millis: u64) -> String {
     )
 }
 
-/// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (UTC only) into Unix milliseconds.
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)` into Unix milliseconds.
 pub fn parse_rfc3339(text: &str) -> Option<u64> {
-    let text = text.strip_suffix('Z').or_else(|| text.strip_suffix('z'))?;
+    let (text, offset_millis) = split_offset(text)?;
+    let local = parse_local(text)?;
+    u64::try_from(i64::try_from(local).ok()?.checked_sub(offset_millis)?).ok()
+}
+
+/// Splits a trailing `Z` or `±HH:MM` off; the offset in milliseconds east of UTC.
+fn split_offset(text: &str) -> Option<(&str, i64)> {
+    if let Some(rest) = text.strip_suffix(['Z', 'z']) {
+        return Some((rest, 0));
+    }
+    let (rest, offset) = text.split_at(text.len().checked_sub(6)?);
+    let sign = match offset.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (hours, minutes) = offset[1..].split_once(':')?;
+    let (hours, minutes): (i64, i64) = (hours.parse().ok()?, minutes.parse().ok()?);
+    if hours > 23 || minutes > 59 || !rest.contains(['T', 't', ' ']) {
+        return None;
+    }
+    Some((rest, sign * (hours * 3_600_000 + minutes * 60_000)))
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fff]` as UTC.
+fn parse_local(text: &str) -> Option<u64> {
     let (date, time) = text.split_once(['T', 't', ' '])?;
     let mut date = date.split('-').map(str::parse::<i64>);
     let (year, month, day) = (date.next()?.ok()?, date.next()?.ok()?, date.next()?.ok()?);
@@ -87,5 +112,11 @@ mod tests {
         );
         assert_eq!(parse_rfc3339("yesterday"), None);
         assert_eq!(parse_rfc3339("2026-13-01T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("1970-01-01T02:00:00+02:00"), Some(0));
+        assert_eq!(
+            parse_rfc3339("1970-01-01T00:00:00.250-00:30"),
+            Some(1_800_250)
+        );
+        assert_eq!(parse_rfc3339("2026-12-04T20:07:37"), None);
     }
 }

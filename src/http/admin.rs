@@ -13,12 +13,13 @@ use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::error::{ApiError, ValidationErrors};
+use super::error::{ApiError, Problem, ValidationErrors};
 use super::extract::{Path, bearer_token};
+use super::openapi;
 use super::{AppState, json_ok};
 use crate::control::faults::FaultSpec;
 use crate::control::journal::{Entry, Filter};
@@ -45,8 +46,9 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
             "/faults",
             get(list_faults).post(add_fault).delete(clear_faults),
         )
-        .route("/faults/{id}", delete(remove_fault))
+        .route("/faults/{id}", get(get_fault).delete(remove_fault))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi_document))
         // Runs on these routes only: health stays open for container probes.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -117,6 +119,13 @@ fn text(body: &Bytes) -> Result<&str, ApiError> {
 }
 
 /// `GET /__admin/health`: always open, for container health checks.
+#[utoipa::path(
+    get,
+    path = "/__admin/health",
+    operation_id = "GetHealth",
+    tag = "Admin",
+    responses((status = 200, description = "The emulator is up.", body = openapi::Health)),
+)]
 async fn health(State(state): State<AppState>) -> Response {
     json_ok(&json!({
         "status": "ok",
@@ -135,6 +144,25 @@ struct ResetQuery {
 
 /// `POST /__admin/reset`: the state back to the baseline (one account or all);
 /// the journal and faults are cleared unless kept.
+#[utoipa::path(
+    post,
+    path = "/__admin/reset",
+    operation_id = "Reset",
+    tag = "Admin",
+    params(
+        ("accountId" = Option<String>, Query, description = "Reset only this account."),
+        ("keep" = Option<String>, Query, description = "`journal`, `faults` or `journal,faults`: not cleared."),
+    ),
+    responses(
+        (status = 200, description = "What was reset and kept.", body = openapi::ResetAnswer),
+        (status = 400, description = "An unknown `keep` value (problem+json); an unknown or malformed query parameter is \
+            answered in text/plain by axum's `Query` rejection.", content(
+            (Problem = "application/problem+json"),
+            (String = "text/plain"),
+        )),
+        (status = 404, description = "`accountId` names no account, now or in the baseline.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn reset(
     State(state): State<AppState>,
     Query(query): Query<ResetQuery>,
@@ -191,11 +219,33 @@ fn current_state(state: &AppState) -> Fixtures {
 }
 
 /// `GET /__admin/state`: everything, in the fixture format, ready to load again.
+#[utoipa::path(
+    get,
+    path = "/__admin/state",
+    operation_id = "GetState",
+    tag = "Admin",
+    responses((status = 200, description = "The whole state in fixture format.", body = openapi::Fixtures)),
+)]
 async fn state_document(State(state): State<AppState>) -> Response {
     json_ok(&current_state(&state))
 }
 
 /// `PUT /__admin/fixtures`: validates, then replaces the baseline and the state.
+#[utoipa::path(
+    put,
+    path = "/__admin/fixtures",
+    operation_id = "ReplaceFixtures",
+    tag = "Admin",
+    request_body(
+        content = openapi::Fixtures,
+        description = "A fixture document, read strictly.",
+        example = json!({"accounts": [{"accountId": "1234", "licenses": {"IDU": 5}}]}),
+    ),
+    responses(
+        (status = 200, description = "The new baseline is the state.", body = openapi::FixturesLoaded),
+        (status = 400, description = "Refused fixtures; `errors` is keyed by JSON path.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn replace_fixtures(
     State(state): State<AppState>,
     body: Bytes,
@@ -208,13 +258,35 @@ async fn replace_fixtures(
     Ok(json_ok(&json!({ "accounts": accounts })))
 }
 
-/// `GET /__admin/accounts`.
+/// `GET /__admin/accounts`: every account in fixture format.
+#[utoipa::path(
+    get,
+    path = "/__admin/accounts",
+    operation_id = "ListAccounts",
+    tag = "Admin",
+    responses((status = 200, description = "The accounts.", body = [openapi::AccountFixture])),
+)]
 async fn list_accounts(State(state): State<AppState>) -> Response {
     let accounts: Vec<_> = state.store.snapshot().iter().map(account_fixture).collect();
     json_ok(&accounts)
 }
 
 /// `POST /__admin/accounts`: a new account in fixture format; 409 if the id is taken.
+#[utoipa::path(
+    post,
+    path = "/__admin/accounts",
+    operation_id = "CreateAccount",
+    tag = "Admin",
+    request_body(
+        content = openapi::AccountFixture,
+        example = json!({"accountId": "suite-account-1", "licenses": {"IDU": 5, "RPADEVPRONU": 10}}),
+    ),
+    responses(
+        (status = 201, description = "The account as stored.", body = openapi::AccountFixture),
+        (status = 400, description = "A refused account; `errors` is keyed by JSON path.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An account with that id exists.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn create_account(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let account = fixtures::load_account(BODY, text(&body)?)?;
     let view = account_fixture(&account);
@@ -223,6 +295,17 @@ async fn create_account(State(state): State<AppState>, body: Bytes) -> Result<Re
 }
 
 /// `GET /__admin/accounts/{accountId}`.
+#[utoipa::path(
+    get,
+    path = "/__admin/accounts/{accountId}",
+    operation_id = "GetAccount",
+    tag = "Admin",
+    params(("accountId" = String, Path, description = "The account id.")),
+    responses(
+        (status = 200, description = "The account in fixture format.", body = openapi::AccountFixture),
+        (status = 404, description = "No such account.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn get_account(
     State(state): State<AppState>,
     Path(path): Path<AccountPath>,
@@ -235,6 +318,23 @@ async fn get_account(
 }
 
 /// `PUT /__admin/accounts/{accountId}`: creates or replaces the account whole.
+#[utoipa::path(
+    put,
+    path = "/__admin/accounts/{accountId}",
+    operation_id = "PutAccount",
+    tag = "Admin",
+    params(("accountId" = String, Path, description = "The account id.")),
+    request_body(
+        content = openapi::AccountFixture,
+        description = "The account; its `accountId` must be the one in the URL.",
+        example = json!({"accountId": "1234", "licenses": {"IDU": 5, "RPADEVPRONU": 10}}),
+    ),
+    responses(
+        (status = 200, description = "The account was replaced.", body = openapi::AccountFixture),
+        (status = 201, description = "The account was created.", body = openapi::AccountFixture),
+        (status = 400, description = "A refused account, or another id than the URL's.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn put_account(
     State(state): State<AppState>,
     Path(path): Path<AccountPath>,
@@ -255,6 +355,17 @@ async fn put_account(
 }
 
 /// `DELETE /__admin/accounts/{accountId}`.
+#[utoipa::path(
+    delete,
+    path = "/__admin/accounts/{accountId}",
+    operation_id = "DeleteAccount",
+    tag = "Admin",
+    params(("accountId" = String, Path, description = "The account id.")),
+    responses(
+        (status = 204, description = "The account is gone."),
+        (status = 404, description = "No such account.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn delete_account(
     State(state): State<AppState>,
     Path(path): Path<AccountPath>,
@@ -269,6 +380,23 @@ async fn delete_account(
 /// `PUT /__admin/accounts/{accountId}/groups/{groupId}` `{name, members}`:
 /// declares a group or changes its members; 409 if its rule would then use
 /// more seats than the account has.
+#[utoipa::path(
+    put,
+    path = "/__admin/accounts/{accountId}/groups/{groupId}",
+    operation_id = "PutGroup",
+    tag = "Admin",
+    params(("accountId" = String, Path, description = "The account id."), ("groupId" = String, Path, description = "The group id.")),
+    request_body(
+        content = openapi::GroupDeclaration,
+        example = json!({"name": "Developers", "members": ["singer-77", "singer-88"]}),
+    ),
+    responses(
+        (status = 200, description = "The account with the group.", body = openapi::AccountFixture),
+        (status = 400, description = "A refused declaration.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The group's rule would use more seats than the account has.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn put_group(
     State(state): State<AppState>,
     Path(path): Path<AccountPath>,
@@ -286,6 +414,24 @@ async fn put_group(
 
 /// `PUT /__admin/accounts/{accountId}/licenses` `{code: quantity}` or `null`;
 /// 409 if seats in use would not fit.
+#[utoipa::path(
+    put,
+    path = "/__admin/accounts/{accountId}/licenses",
+    operation_id = "PutLicenses",
+    tag = "Admin",
+    params(("accountId" = String, Path, description = "The account id.")),
+    request_body(
+        content = Option<std::collections::BTreeMap<String, u32>>,
+        description = "Purchased quantity per code, or `null` for no account license.",
+        example = json!({"IDU": 8, "RPADEVPRONU": 10}),
+    ),
+    responses(
+        (status = 200, description = "The account with its new licenses.", body = openapi::AccountFixture),
+        (status = 400, description = "A refused quantity.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Seats in use would not fit.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn put_licenses(
     State(state): State<AppState>,
     Path(path): Path<AccountPath>,
@@ -372,6 +518,28 @@ impl JournalQuery {
 }
 
 /// `GET /__admin/requests`: journal entries, newest first.
+#[utoipa::path(
+    get,
+    path = "/__admin/requests",
+    operation_id = "ListRequests",
+    tag = "Admin",
+    params(
+        ("method" = Option<String>, Query, description = "Only this method."),
+        ("path" = Option<String>, Query, description = "Only paths matching this glob (`*` within a segment, `**` across)."),
+        ("status" = Option<String>, Query, description = "A status such as `409` or a class such as `4xx`."),
+        ("accountId" = Option<String>, Query, description = "Only requests to this account."),
+        ("since" = Option<String>, Query, description = "An RFC 3339 UTC time or Unix milliseconds."),
+        ("limit" = Option<u32>, Query, description = "At most this many entries."),
+    ),
+    responses(
+        (status = 200, description = "Matching entries, newest first.", body = [openapi::JournalEntry]),
+        (status = 400, description = "A bad filter value (problem+json); an unknown or malformed query parameter is answered \
+            in text/plain by axum's `Query` rejection.", content(
+            (Problem = "application/problem+json"),
+            (String = "text/plain"),
+        )),
+    ),
+)]
 async fn list_requests(
     State(state): State<AppState>,
     Query(query): Query<JournalQuery>,
@@ -382,13 +550,35 @@ async fn list_requests(
     Ok(json_ok(&entries))
 }
 
-/// `DELETE /__admin/requests`.
+/// `DELETE /__admin/requests`: empties the journal.
+#[utoipa::path(
+    delete,
+    path = "/__admin/requests",
+    operation_id = "ClearRequests",
+    tag = "Admin",
+    responses((status = 204, description = "The journal is empty.")),
+)]
 async fn clear_requests(State(state): State<AppState>) -> Response {
     state.control.journal.clear();
     StatusCode::NO_CONTENT.into_response()
 }
 
 /// `POST /__admin/requests/count` with the filters as a JSON body.
+#[utoipa::path(
+    post,
+    path = "/__admin/requests/count",
+    operation_id = "CountRequests",
+    tag = "Admin",
+    request_body(
+        content = Option<openapi::JournalFilter>,
+        description = "The filters of `GET /__admin/requests` plus `bodyContains`; an empty body counts all.",
+        example = json!({"method": "PUT", "path": "/*/lease_/api/account/1234/**", "status": "2xx"}),
+    ),
+    responses(
+        (status = 200, description = "How many entries match.", body = openapi::CountAnswer),
+        (status = 400, description = "A bad filter.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn count_requests(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let query: JournalQuery = if body.iter().all(u8::is_ascii_whitespace) {
         JournalQuery::default()
@@ -420,6 +610,24 @@ fn strict_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiErr
 }
 
 /// `POST /__admin/faults`: adds a rule; `201 {id}`.
+#[utoipa::path(
+    post,
+    path = "/__admin/faults",
+    operation_id = "AddFault",
+    tag = "Admin",
+    request_body(
+        content = openapi::FaultSpec,
+        example = json!({
+            "match": {"method": "PUT", "path": "/lease_/api/account/1234/**"},
+            "respond": {"status": 503},
+            "times": 1
+        }),
+    ),
+    responses(
+        (status = 201, description = "The rule's id.", body = openapi::FaultId),
+        (status = 400, description = "A refused rule.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn add_fault(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let spec: FaultSpec = strict_json(&body)?;
     let id = state
@@ -431,17 +639,66 @@ async fn add_fault(State(state): State<AppState>, body: Bytes) -> Result<Respons
 }
 
 /// `GET /__admin/faults`: the rules in creation order, with their counters.
+#[utoipa::path(
+    get,
+    path = "/__admin/faults",
+    operation_id = "ListFaults",
+    tag = "Admin",
+    responses((status = 200, description = "The rules.", body = [openapi::Fault])),
+)]
 async fn list_faults(State(state): State<AppState>) -> Response {
     json_ok(&state.control.faults.list())
 }
 
-/// `DELETE /__admin/faults`.
+/// `DELETE /__admin/faults`: removes every rule.
+#[utoipa::path(
+    delete,
+    path = "/__admin/faults",
+    operation_id = "ClearFaults",
+    tag = "Admin",
+    responses((status = 204, description = "No rules are left.")),
+)]
 async fn clear_faults(State(state): State<AppState>) -> Response {
     state.control.faults.clear();
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// `DELETE /__admin/faults/{id}`.
+/// `GET /__admin/faults/{id}`: one rule with its counters.
+#[utoipa::path(
+    get,
+    path = "/__admin/faults/{id}",
+    operation_id = "GetFault",
+    tag = "Admin",
+    params(("id" = String, Path, description = "The id `POST /__admin/faults` answered.")),
+    responses(
+        (status = 200, description = "The rule, with how often it matched and fired.", body = openapi::Fault),
+        (status = 404, description = "No rule has this id.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn get_fault(
+    State(state): State<AppState>,
+    Path(path): Path<FaultPath>,
+) -> Result<Response, ApiError> {
+    let fault = state
+        .control
+        .faults
+        .get(&path.id)
+        .ok_or_else(|| ApiError::NotFound(format!("no fault has the id '{}'", path.id)))?;
+    Ok(json_ok(&fault))
+}
+
+/// `DELETE /__admin/faults/{id}`: removes one rule.
+#[utoipa::path(
+    delete,
+    path = "/__admin/faults/{id}",
+    operation_id = "RemoveFault",
+    tag = "Admin",
+    params(("id" = String, Path, description = "The id `POST /__admin/faults` answered.")),
+    responses(
+        (status = 204, description = "The rule is gone."),
+        (status = 404, description = "No rule has this id.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn remove_fault(
     State(state): State<AppState>,
     Path(path): Path<FaultPath>,
@@ -457,6 +714,16 @@ async fn remove_fault(
 }
 
 /// `GET /__admin/metrics`: Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/__admin/metrics",
+    operation_id = "GetMetrics",
+    tag = "Admin",
+    responses(
+        (status = 200, description = "Requests by route and status, allocation outcomes, seats per account and code.",
+            body = String, content_type = "application/openmetrics-text"),
+    ),
+)]
 async fn metrics(State(state): State<AppState>) -> Response {
     let text = state.control.metrics.render(&state.store);
     (
@@ -465,6 +732,26 @@ async fn metrics(State(state): State<AppState>) -> Response {
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
         text,
+    )
+        .into_response()
+}
+
+/// `GET /__admin/openapi.json`: this emulator's OpenAPI document, built on
+/// first request from the handlers' annotations.
+#[utoipa::path(
+    get,
+    path = "/__admin/openapi.json",
+    operation_id = "GetOpenApiDocument",
+    tag = "Admin",
+    responses((status = 200, description = "The OpenAPI document.", body = Object)),
+)]
+async fn openapi_document() -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )],
+        openapi::json(),
     )
         .into_response()
 }

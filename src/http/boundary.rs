@@ -109,7 +109,12 @@ pub(crate) async fn boundary(
         response.headers_mut().insert("x-request-id", value);
     }
     let route = response.extensions().get::<MatchedPath>().cloned();
-    let status = response.status().as_u16();
+    // A dropped connection has no status: journal and metrics record 0.
+    let status = if dropped {
+        0
+    } else {
+        response.status().as_u16()
+    };
 
     if !admin {
         let route = route.as_ref().map(MatchedPath::as_str);

@@ -183,18 +183,28 @@ impl IntoResponse for ApiError {
 }
 
 /// A problem body waiting for its `traceId`; rendered by [`Problem::render`].
-#[derive(Debug, Clone, Serialize)]
+/// Its schema is the OpenAPI document's `ProblemDetails`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(
+    as = ProblemDetails,
+    description = "An error as ASP.NET Core renders it (RFC 9457), with the request's `traceId`."
+)]
 pub(crate) struct Problem {
+    /// A link to the RFC 9110 section of the status.
     #[serde(rename = "type")]
     kind: &'static str,
     title: &'static str,
     status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<String>,
+    /// 400 only: messages by JSON path (`$.userBundleCodes`) or parameter name.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::BTreeMap<String, Vec<String>>>)]
     errors: Option<ValidationErrors>,
+    /// `00-<32 hex>-<16 hex>-00`, the same value as the `x-request-id` header.
     #[serde(rename = "traceId")]
     trace_id: String,
+    /// 409 only: the codes that did not fit.
     #[serde(skip_serializing_if = "Option::is_none")]
     conflicts: Option<Vec<ConflictDto>>,
 }
@@ -258,11 +268,14 @@ impl Problem {
 }
 
 /// One entry of a 409's `conflicts`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 struct ConflictDto {
     code: String,
+    /// Seats of the code the request would hold after the change.
     requested: u64,
+    /// Seats of the code in use before the change.
     used: u64,
+    /// Seats purchased; 0 for a code the account does not hold.
     total: u64,
 }
 

@@ -5,9 +5,13 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
-use super::error::{ApiError, ValidationErrors};
+use super::error::{ApiError, Problem, ValidationErrors};
 use super::extract::{AspNetJson, Caller, Fields, FromJson, LicensePath, Path};
+use super::openapi::{
+    GroupIdsRequestDto, GroupRuleAllocationRequestDto, GroupRuleWithQuotaAllocationRequestDto,
+};
 use super::{AppState, json_ok};
 use crate::licensing::{Account, BundleCode, Group, GroupId, LicenseSource, Rule};
 
@@ -96,7 +100,7 @@ impl FromJson for GroupRuleWithQuotaRequest {
             } else if request.quotas.iter().any(|(c, _)| *c == code) {
                 fields.error(&at("userBundleCode"), format!("'{code}' has two quotas."));
             }
-            if limit < 1 {
+            if limit < 1 && !fields.has_error(&at("limit")) {
                 fields.error(&at("limit"), "The quota's limit must be at least 1.");
             }
             request
@@ -108,12 +112,14 @@ impl FromJson for GroupRuleWithQuotaRequest {
 }
 
 /// `GroupRuleDto`, the answer to `AllocateGroupRule`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct GroupRuleDto<'a> {
     group_id: &'a str,
+    /// The account id.
     organization_id: &'a str,
     use_external_license: bool,
+    #[schema(value_type = Vec<String>)]
     user_bundle_codes: &'a [BundleCode],
 }
 
@@ -129,24 +135,30 @@ impl<'a> GroupRuleDto<'a> {
 }
 
 /// `GroupRuleAllocationDto`, the answer to the GET.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct GroupRuleAllocationDto<'a> {
+    /// Every code the account holds, sorted by code.
     available_user_bundles: Vec<UserLicenseAsProductDto>,
+    /// The codes of the group's rule; empty when it has none.
+    #[schema(value_type = Vec<String>)]
     allocated_user_bundles: &'a [BundleCode],
     use_external_license: bool,
 }
 
 /// `UserLicenseAsProductDto`: one code's seats.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct UserLicenseAsProductDto {
+    #[schema(value_type = String)]
     code: BundleCode,
+    /// Seats in use.
     allocated: u64,
+    /// Seats purchased.
     total: u64,
 }
 
 /// A group rule with its quotas, the answer of both with-quota routes.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct GroupRuleWithQuotaDto<'a> {
     group_rule: GroupRuleDto<'a>,
@@ -154,11 +166,14 @@ struct GroupRuleWithQuotaDto<'a> {
 }
 
 /// One quota with the seats its rule uses now.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct QuotaDto<'a> {
+    #[schema(value_type = String)]
     user_bundle_code: &'a BundleCode,
+    /// The most seats of this code the rule may reserve.
     limit: u64,
+    /// Seats of this code the rule reserves now.
     current_usage: u64,
 }
 
@@ -176,15 +191,18 @@ fn quotas<'a>(account: &Account, group: &GroupId, rule: Option<&'a Rule>) -> Vec
 }
 
 /// `GroupAllocationDto`: a rule as the listings show it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct GroupAllocationDto<'a> {
     id: &'a str,
     name: Option<&'a str>,
+    #[schema(value_type = Vec<String>)]
     user_bundle_licenses: &'a [BundleCode],
     /// Seats the rule holds, by code.
+    #[schema(value_type = std::collections::BTreeMap<String, u64>)]
     user_bundle_leases: Map<String, Value>,
     use_external_license: bool,
+    /// Always `false`: the emulator has no directory to lose a group from.
     orphan: bool,
 }
 
@@ -208,6 +226,30 @@ impl<'a> GroupAllocationDto<'a> {
 }
 
 /// `AllocateGroupRule`: creates or replaces the group's rule, quotas included.
+///
+/// The rule replaces the previous one whole; quotas set by the with-quota
+/// form are dropped. The documentation's cURL example uses POST on this path
+/// by mistake: POST here is a 405 whose `detail` says so.
+#[utoipa::path(
+    put,
+    path = "/api/account/{accountId}/user-license/group/{groupId}",
+    operation_id = "AllocateGroupRule",
+    tag = "UserLicense",
+    params(
+        ("accountId" = String, Path, description = "The account (organization) id."),
+        ("groupId" = String, Path, description = "The directory group id."),
+    ),
+    request_body(
+        content = GroupRuleAllocationRequestDto,
+        description = "The codes to allocate to every member of the group.",
+        example = json!({"userBundleCodes": ["RPADEVPRONU", "IDU"], "useExternalLicense": false}),
+    ),
+    responses(
+        (status = 200, description = "The rule as stored.", body = GroupRuleDto),
+        (status = 409, description = "A code the account does not hold, or not enough seats; nothing changed.",
+            body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(crate) async fn allocate(
     _caller: Caller,
     State(state): State<AppState>,
@@ -225,6 +267,20 @@ pub(crate) async fn allocate(
 
 /// `GetAvailableUserLicensesForAccountForGroupCreationOrEditing`: every code
 /// the account holds with its seats, and the group's rule if it has one.
+#[utoipa::path(
+    get,
+    path = "/api/account/{accountId}/user-license/group/{groupId}",
+    operation_id = "GetAvailableUserLicensesForAccountForGroupCreationOrEditing",
+    tag = "UserLicense",
+    params(
+        ("accountId" = String, Path, description = "The account (organization) id."),
+        ("groupId" = String, Path, description = "The directory group id."),
+    ),
+    responses(
+        (status = 200, description = "The account's seats and the group's rule (empty without one).",
+            body = GroupRuleAllocationDto),
+    ),
+)]
 pub(crate) async fn get_rule(
     _caller: Caller,
     State(state): State<AppState>,
@@ -243,6 +299,17 @@ pub(crate) async fn get_rule(
 }
 
 /// `DeallocateGroupRule`: removes the rule; removing none is not an error.
+#[utoipa::path(
+    delete,
+    path = "/api/account/{accountId}/user-license/group/{groupId}",
+    operation_id = "DeallocateGroupRule",
+    tag = "UserLicense",
+    params(
+        ("accountId" = String, Path, description = "The account (organization) id."),
+        ("groupId" = String, Path, description = "The directory group id."),
+    ),
+    responses((status = 200, description = "The group has no rule now; the body is empty.")),
+)]
 pub(crate) async fn deallocate(
     _caller: Caller,
     State(state): State<AppState>,
@@ -256,6 +323,32 @@ pub(crate) async fn deallocate(
 }
 
 /// `AllocateGroupRuleWithQuota`: sets a rule whose quotas cap the seats it reserves.
+#[utoipa::path(
+    put,
+    path = "/api/account/{accountId}/user-license/group/{groupId}/with-quota",
+    operation_id = "AllocateGroupRuleWithQuota",
+    tag = "UserLicense",
+    params(
+        ("accountId" = String, Path, description = "The account (organization) id."),
+        ("groupId" = String, Path, description = "The directory group id."),
+    ),
+    request_body(
+        content = GroupRuleWithQuotaAllocationRequestDto,
+        description = "The codes to allocate, with per-code caps on the seats the rule reserves.",
+        example = json!({
+            "userBundleCodes": ["RPADEVPRONU", "IDU"],
+            "useExternalLicense": false,
+            "quotas": [{"userBundleCode": "IDU", "limit": 2}]
+        }),
+    ),
+    responses(
+        (status = 200, description = "The rule and its quotas as stored.", body = GroupRuleWithQuotaDto),
+        (status = 400, description = "The body does not decode, or a quota names a code outside \
+            `userBundleCodes` or has a limit below 1.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A code the account does not hold, or not enough seats; nothing changed.",
+            body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(crate) async fn allocate_with_quota(
     _caller: Caller,
     State(state): State<AppState>,
@@ -273,6 +366,21 @@ pub(crate) async fn allocate_with_quota(
 
 /// `GetGroupRuleWithQuota`: the rule and its quotas; 404 for a group with no
 /// rule that nobody declared.
+#[utoipa::path(
+    get,
+    path = "/api/account/{accountId}/user-license/group/{groupId}/with-quota",
+    operation_id = "GetGroupRuleWithQuota",
+    tag = "UserLicense",
+    params(
+        ("accountId" = String, Path, description = "The account (organization) id."),
+        ("groupId" = String, Path, description = "The directory group id."),
+    ),
+    responses(
+        (status = 200, description = "The rule and its quotas.", body = GroupRuleWithQuotaDto),
+        (status = 404, description = "No account license here, or a group with no rule that nobody declared.",
+            body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(crate) async fn get_with_quota(
     _caller: Caller,
     State(state): State<AppState>,
@@ -317,6 +425,21 @@ impl FromJson for GroupIdsRequest {
 
 /// `RetrieveGroupAllocations`: the rules of the named groups that have one,
 /// in the order named.
+#[utoipa::path(
+    post,
+    path = "/api/account/{accountId}/user-license/group",
+    operation_id = "RetrieveGroupAllocations",
+    tag = "UserLicense",
+    params(("accountId" = String, Path, description = "The account (organization) id.")),
+    request_body(
+        content = GroupIdsRequestDto,
+        description = "The groups whose rules to return.",
+        example = json!({"groupIds": ["group-01", "all-staff"]}),
+    ),
+    responses(
+        (status = 200, description = "The rules of those groups that have one.", body = [GroupAllocationDto]),
+    ),
+)]
 pub(crate) async fn retrieve(
     _caller: Caller,
     State(state): State<AppState>,
@@ -344,25 +467,33 @@ pub(crate) async fn retrieve(
 }
 
 /// One page of the with-quota listing.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = GroupRuleWithQuotaListDtoPagedResult)]
 struct GroupsPage<'a> {
     results: Vec<ListedGroup<'a>>,
+    /// Groups with a rule, over all pages.
     total_count: usize,
 }
 
-#[derive(Serialize)]
+/// One group of the with-quota listing.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = GroupRuleWithQuotaListDto)]
 struct ListedGroup<'a> {
     group_rule: ListedRule<'a>,
     quotas: Vec<QuotaDto<'a>>,
 }
 
-#[derive(Serialize)]
+/// A rule as the with-quota listing shows it.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = GroupAllocationWithAvailabilityDto)]
 struct ListedRule<'a> {
     #[serde(flatten)]
     allocation: GroupAllocationDto<'a>,
+    /// Always empty: every code the emulator allocates is one the account holds.
+    #[schema(value_type = Vec<String>)]
     user_license_bundles_unavailable: [&'a str; 0],
 }
 
@@ -414,8 +545,9 @@ impl Paging {
         let skip = number("skip", 0, 0..=i64::from(i32::MAX));
         let top = number("top", 10, 1..=50);
         let descending = match value("sortOrder").map(str::to_ascii_lowercase).as_deref() {
-            None | Some("asc") => false,
-            Some("desc") => true,
+            // ASP.NET Core binds an enum from its name or its number.
+            None | Some("asc" | "0") => false,
+            Some("desc" | "1") => true,
             Some(other) => {
                 let message =
                     format!("The value '{other}' is not valid for sortOrder; use asc or desc.");
@@ -439,6 +571,23 @@ impl Paging {
 
 /// `GetGroupRulesWithQuota`: a page of the groups that have rules, sorted by
 /// name (then id), with `totalCount` over all of them.
+#[utoipa::path(
+    get,
+    path = "/api/account/{accountId}/user-license/groups/with-quota",
+    operation_id = "GetGroupRulesWithQuota",
+    tag = "UserLicense",
+    params(
+        ("accountId" = String, Path, description = "The account (organization) id."),
+        ("skip" = Option<i32>, Query, minimum = 0, description = "Groups to skip (default 0)."),
+        ("top" = Option<i32>, Query, minimum = 1, maximum = 50, description = "Page size, 1 to 50 (default 10)."),
+        ("sortOrder" = Option<String>, Query, description = "`asc` (default) or `desc`, by group name."),
+    ),
+    responses(
+        (status = 200, description = "One page of the groups that have a rule.", body = GroupsPage),
+        (status = 400, description = "A paging parameter out of range or not a number.",
+            body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(crate) async fn list_with_quota(
     _caller: Caller,
     State(state): State<AppState>,

@@ -15,8 +15,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::boundary::BodySlot;
-use super::error::ApiError;
+use super::error::{ApiError, Problem};
 use super::extract::{AspNetJson, Fields, FromJson, Path};
+use super::openapi::{
+    AbpAuthenticateResponse, AuthenticateModel, JsonWebKeySet, OAuthErrorResponse,
+    OpenIdConfiguration, TokenForm, TokenResponse,
+};
 use super::{AppState, json_ok};
 use crate::identity::{LICENSE_SCOPES, OAuthError, TokenRequest};
 
@@ -43,6 +47,33 @@ fn issuer(headers: &HeaderMap) -> String {
 }
 
 /// `POST /identity_/connect/token`: client credentials, password and refresh grants.
+///
+/// Client credentials come from the form or from HTTP Basic; empty form
+/// fields are ignored. Also served under `/{organizationName}`.
+#[utoipa::path(
+    post,
+    path = "/identity_/connect/token",
+    operation_id = "RequestToken",
+    tag = "Identity",
+    request_body(
+        content = TokenForm,
+        content_type = "application/x-www-form-urlencoded",
+        example = json!({
+            "grant_type": "client_credentials",
+            "client_id": "demo-app",
+            "client_secret": "demo-secret",
+            "scope": "PM.License.Read PM.License.Write"
+        }),
+    ),
+    responses(
+        (status = 200, description = "A bearer token (`Cache-Control: no-store`).", body = TokenResponse),
+        (status = 400, description = "`invalid_request`, `invalid_grant`, `invalid_scope` or \
+            `unsupported_grant_type` (RFC 6749 §5.2).", body = OAuthErrorResponse),
+        (status = 401, description = "`invalid_client`: a wrong secret, malformed Basic credentials, or \
+            (in strict mode) an unknown client.",
+            body = OAuthErrorResponse),
+    ),
+)]
 pub(crate) async fn token(
     State(state): State<AppState>,
     Path(path): Path<OrganizationPath>,
@@ -190,6 +221,16 @@ fn no_store(mut response: Response) -> Response {
 }
 
 /// `GET /identity_/.well-known/openid-configuration`, so OIDC libraries can find the keys.
+#[utoipa::path(
+    get,
+    path = "/identity_/.well-known/openid-configuration",
+    operation_id = "GetOpenIdConfiguration",
+    tag = "Identity",
+    responses(
+        (status = 200, description = "The OpenID Connect discovery document; URLs use the request's host.",
+            body = OpenIdConfiguration),
+    ),
+)]
 pub(crate) async fn discovery(headers: HeaderMap) -> Response {
     let issuer = issuer(&headers);
     let mut scopes: Vec<&str> = LICENSE_SCOPES.to_vec();
@@ -208,7 +249,14 @@ pub(crate) async fn discovery(headers: HeaderMap) -> Response {
     }))
 }
 
-/// `GET /identity_/.well-known/openid-configuration/jwks`.
+/// `GET /identity_/.well-known/openid-configuration/jwks`: the key tokens are signed with.
+#[utoipa::path(
+    get,
+    path = "/identity_/.well-known/openid-configuration/jwks",
+    operation_id = "GetJsonWebKeySet",
+    tag = "Identity",
+    responses((status = 200, description = "The public signing key.", body = JsonWebKeySet)),
+)]
 pub(crate) async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
     let jwks = state
         .identity
@@ -246,6 +294,29 @@ pub(crate) struct TenantPath {
 }
 
 /// `POST /api/account/authenticate`: the ROPC method the allocation pages name.
+///
+/// Property names are case-insensitive. Also served under
+/// `/{organizationName}/{tenantName}`, whose tenant stands in for a missing
+/// `tenancyName`.
+#[utoipa::path(
+    post,
+    path = "/api/account/authenticate",
+    operation_id = "Account_Authenticate",
+    tag = "Identity",
+    request_body(
+        content = AuthenticateModel,
+        description = "A fixture login.",
+        example = json!({"tenancyName": "Default", "usernameOrEmailAddress": "admin", "password": "admin"}),
+    ),
+    responses(
+        (status = 200, description = "The bearer token in `result`.", body = AbpAuthenticateResponse),
+        (status = 400, description = "Bad credentials (`success: false`, ABP error), or a body that does not decode \
+            (problem+json).", content(
+            (AbpAuthenticateResponse = "application/json"),
+            (Problem = "application/problem+json"),
+        )),
+    ),
+)]
 pub(crate) async fn legacy_authenticate(
     State(state): State<AppState>,
     Path(path): Path<TenantPath>,

@@ -4,10 +4,14 @@
 use axum::extract::State;
 use axum::response::Response;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::error::ApiError;
+use super::error::{ApiError, Problem};
 use super::extract::{AspNetJson, Caller, Fields, FromJson, LicensePath, Path};
-use super::groups::available_bundles;
+use super::groups::{UserLicenseAsProductDto, available_bundles};
+use super::openapi::{
+    UserBundleDeallocationRequestDto, UserIdsRequestDto, UserLicenseAllocationRequestDto,
+};
 use super::{AppState, json_ok};
 use crate::licensing::{Account, Allocation, BundleCode, LicenseSource, UserId};
 
@@ -59,25 +63,29 @@ impl FromJson for UserIdsRequest {
 }
 
 /// `UserLicenseDto`: one user's allocation after a PUT.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct UserLicenseDto<'a> {
     user_id: &'a str,
+    /// The account id.
     organization_id: &'a str,
     use_external_license: bool,
+    #[schema(value_type = Vec<String>)]
     user_bundle_codes: &'a [BundleCode],
 }
 
 /// `UserExplicitAllocationDto`. The emulator has no directory, so the
 /// profile fields are `null` and no user is an orphan.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct UserExplicitAllocationDto<'a> {
     id: &'a str,
     email: Option<&'a str>,
     name: Option<&'a str>,
     surname: Option<&'a str>,
+    #[schema(format = DateTime)]
     last_in_use: Option<&'a str>,
+    #[schema(value_type = Vec<String>)]
     user_bundle_licenses: &'a [BundleCode],
     use_external_license: bool,
     orphan: bool,
@@ -99,15 +107,37 @@ impl<'a> UserExplicitAllocationDto<'a> {
 }
 
 /// `UserBundleDeallocationResponseDto`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = UserBundleDeallocationResponseDto)]
 struct DeallocationDto {
+    /// Users whose direct allocation was removed.
+    #[schema(value_type = Vec<String>)]
     successful_user_ids: Vec<UserId>,
+    /// Users that had no direct allocation.
+    #[schema(value_type = Vec<String>)]
     failed_user_ids: Vec<UserId>,
 }
 
 /// `AllocateUserLicensesForAccount`: replaces each named user's direct
 /// allocation; all or nothing over the whole request.
+#[utoipa::path(
+    put,
+    path = "/api/account/{accountId}/user-license",
+    operation_id = "AllocateUserLicensesForAccount",
+    tag = "UserLicense",
+    params(("accountId" = String, Path, description = "The account (organization) id.")),
+    request_body(
+        content = UserLicenseAllocationRequestDto,
+        description = "The users, and the codes each of them gets.",
+        example = json!({"userIds": ["singer-111"], "userBundleCodes": ["RPADEVPRONU"], "useExternalLicense": false}),
+    ),
+    responses(
+        (status = 200, description = "Each user's allocation, in request order.", body = [UserLicenseDto]),
+        (status = 409, description = "A code the account does not hold, or not enough seats; nothing changed.",
+            body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(crate) async fn allocate(
     _caller: Caller,
     State(state): State<AppState>,
@@ -134,6 +164,16 @@ pub(crate) async fn allocate(
 }
 
 /// `GetAvailableUserLicensesForAccount`: seats of every code the account holds.
+#[utoipa::path(
+    get,
+    path = "/api/account/{accountId}/user-license",
+    operation_id = "GetAvailableUserLicensesForAccount",
+    tag = "UserLicense",
+    params(("accountId" = String, Path, description = "The account (organization) id.")),
+    responses(
+        (status = 200, description = "Every code the account holds, sorted by code.", body = [UserLicenseAsProductDto]),
+    ),
+)]
 pub(crate) async fn totals(
     _caller: Caller,
     State(state): State<AppState>,
@@ -147,6 +187,22 @@ pub(crate) async fn totals(
 
 /// `RetrieveExplicitAllocations`: the direct allocations of the named users
 /// that have one, in the order named.
+#[utoipa::path(
+    post,
+    path = "/api/account/{accountId}/user-license",
+    operation_id = "RetrieveExplicitAllocations",
+    tag = "UserLicense",
+    params(("accountId" = String, Path, description = "The account (organization) id.")),
+    request_body(
+        content = UserIdsRequestDto,
+        description = "The users whose direct allocations to return.",
+        example = json!({"userIds": ["singer-111", "singer-222"]}),
+    ),
+    responses(
+        (status = 200, description = "The direct allocations of those users that have one.",
+            body = [UserExplicitAllocationDto]),
+    ),
+)]
 pub(crate) async fn retrieve(
     _caller: Caller,
     State(state): State<AppState>,
@@ -170,6 +226,21 @@ pub(crate) async fn retrieve(
 
 /// `DeleteMultipleUserLicenses`: removes the named users' direct
 /// allocations; users without one are reported as failed.
+#[utoipa::path(
+    delete,
+    path = "/api/account/{accountId}/user-license",
+    operation_id = "DeleteMultipleUserLicenses",
+    tag = "UserLicense",
+    params(("accountId" = String, Path, description = "The account (organization) id.")),
+    request_body(
+        content = UserBundleDeallocationRequestDto,
+        description = "The users whose direct allocations to remove.",
+        example = json!({"userIds": ["singer-111"]}),
+    ),
+    responses(
+        (status = 200, description = "Which users had a direct allocation to remove.", body = DeallocationDto),
+    ),
+)]
 pub(crate) async fn deallocate(
     _caller: Caller,
     State(state): State<AppState>,
@@ -197,6 +268,21 @@ fn split_by_allocation(account: &Account, users: Vec<UserId>) -> (Vec<UserId>, V
 }
 
 /// `RetrieveUserAllocation`: one user's direct allocation; 404 when none.
+#[utoipa::path(
+    get,
+    path = "/api/account/{accountId}/user-license/user/{userId}/allocation",
+    operation_id = "RetrieveUserAllocation",
+    tag = "UserLicense",
+    params(
+        ("accountId" = String, Path, description = "The account (organization) id."),
+        ("userId" = String, Path, description = "The user id."),
+    ),
+    responses(
+        (status = 200, description = "The user's direct allocation.", body = UserExplicitAllocationDto),
+        (status = 404, description = "No account license here, or the user has no direct allocation.",
+            body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(crate) async fn user_allocation(
     _caller: Caller,
     State(state): State<AppState>,

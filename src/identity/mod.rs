@@ -642,7 +642,9 @@ impl Authority {
             return Err(Denied::Forbidden(access.scope().to_owned()));
         }
         if mode == AuthMode::Strict && prt_id != account_id {
-            return Err(Denied::Forbidden(format!("organization {prt_id}")));
+            return Err(Denied::Forbidden(format!(
+                "access to account {account_id} (it belongs to organization {prt_id})"
+            )));
         }
         Ok(())
     }

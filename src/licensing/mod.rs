@@ -15,4 +15,6 @@ pub use ids::{AccountId, BundleCode, GroupId, InvalidId, UserId};
 pub use store::{AccountRef, AdminError, LicenseError, NotFoundReason, Store};
 
 #[cfg(test)]
+mod model_tests;
+#[cfg(test)]
 mod tests;
