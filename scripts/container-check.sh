@@ -38,7 +38,8 @@ step "static binary, with the Dockerfile's build command"
 target="$(rustc -vV | sed -n 's/^host: //p')"
 RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target "$target" --bin uipath-license-mock
 binary="target/$target/release/uipath-license-mock"
-if ldd "$binary" >/dev/null 2>&1; then
+# A static(-pie) binary has no program interpreter and needs no shared library.
+if readelf -l "$binary" | grep -q INTERP || readelf -d "$binary" | grep -q NEEDED; then
   echo "error: $binary is dynamically linked" >&2
   exit 1
 fi
@@ -74,6 +75,13 @@ step "runtime image: the Dockerfile's runtime stage, around that binary"
   echo "COPY uipath-license-mock /uipath-license-mock"
   sed -n '/^FROM scratch AS runtime$/,$p' Dockerfile | tail -n +2 | grep -v '^COPY --from=builder '
 } > "$work/Containerfile"
+# Debian 12's buildah (1.28) predates HEALTHCHECK --start-interval (Docker
+# 25): only that flag is dropped, and only when this buildah lacks it.
+if ! buildah bud --help 2>/dev/null | grep -q -- 'start-interval' \
+  && ! strings "$(command -v buildah)" 2>/dev/null | grep -q 'start-interval'; then
+  sed -i 's/ --start-interval=[^ ]*//' "$work/Containerfile"
+  echo "note: this buildah does not know HEALTHCHECK --start-interval; built without that flag"
+fi
 cat "$work/Containerfile"
 buildah --storage-driver vfs --root "$work/storage" --runroot "$work/run" \
   bud --quiet --isolation chroot --format docker -f "$work/Containerfile" -t "$image" "$work"

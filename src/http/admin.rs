@@ -9,7 +9,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{ApiError, Problem, ValidationErrors};
-use super::extract::{Path, bearer_token};
+use super::extract::{Path, Query, bearer_token};
 use super::openapi;
 use super::{AppState, json_ok};
 use crate::control::faults::FaultSpec;
@@ -155,11 +155,7 @@ struct ResetQuery {
     ),
     responses(
         (status = 200, description = "What was reset and kept.", body = openapi::ResetAnswer),
-        (status = 400, description = "An unknown `keep` value (problem+json); an unknown or malformed query parameter is \
-            answered in text/plain by axum's `Query` rejection.", content(
-            (Problem = "application/problem+json"),
-            (String = "text/plain"),
-        )),
+        (status = 400, description = "An unknown `keep` value, or an unknown or malformed query parameter.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`accountId` names no account, now or in the baseline.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -525,7 +521,7 @@ impl JournalQuery {
     tag = "Admin",
     params(
         ("method" = Option<String>, Query, description = "Only this method."),
-        ("path" = Option<String>, Query, description = "Only paths matching this glob (`*` within a segment, `**` across)."),
+        ("path" = Option<String>, Query, description = "Only paths matching this glob (`*` any characters, slashes included; `?` one)."),
         ("status" = Option<String>, Query, description = "A status such as `409` or a class such as `4xx`."),
         ("accountId" = Option<String>, Query, description = "Only requests to this account."),
         ("since" = Option<String>, Query, description = "An RFC 3339 UTC time or Unix milliseconds."),
@@ -533,11 +529,7 @@ impl JournalQuery {
     ),
     responses(
         (status = 200, description = "Matching entries, newest first.", body = [openapi::JournalEntry]),
-        (status = 400, description = "A bad filter value (problem+json); an unknown or malformed query parameter is answered \
-            in text/plain by axum's `Query` rejection.", content(
-            (Problem = "application/problem+json"),
-            (String = "text/plain"),
-        )),
+        (status = 400, description = "A bad filter value, or an unknown or malformed query parameter.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn list_requests(

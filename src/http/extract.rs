@@ -31,6 +31,20 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Path<T> {
     }
 }
 
+/// `axum::extract::Query` whose rejection is a 400 in the app's shape.
+pub(crate) struct Query<T>(pub(crate) T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|rejection| ApiError::validation("query", rejection.body_text()))
+    }
+}
+
 /// Path parameters of every license route, under any of the four prefixes.
 #[derive(serde::Deserialize)]
 pub(crate) struct LicensePath {

@@ -86,11 +86,11 @@ pub(crate) async fn token(
     }
     let request = match token_request(&headers, &body, path.organization) {
         Ok(request) => request,
-        Err(error) => return oauth_error(&error, headers.contains_key(header::AUTHORIZATION)),
+        Err(error) => return oauth_error(&error, used_basic(&headers)),
     };
     match state.identity.token(&request, &issuer(&headers)) {
         Ok(issued) => no_store(json_ok(&issued)),
-        Err(error) => oauth_error(&error, headers.contains_key(header::AUTHORIZATION)),
+        Err(error) => oauth_error(&error, used_basic(&headers)),
     }
 }
 
@@ -193,6 +193,15 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
         Ok(pairs.into_iter().next().map(|(_, v)| v).unwrap_or_default())
     };
     Ok(Some((unescape(id)?, unescape(secret)?)))
+}
+
+/// Whether the client authenticated with HTTP Basic.
+fn used_basic(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
 }
 
 /// An RFC 6749 §5.2 error body.

@@ -434,14 +434,14 @@ impl Authority {
                     .get(token)
                     .map(|g| g.clone())
                     .ok_or_else(invalid)?;
-                if request
-                    .client_id
-                    .as_deref()
-                    .is_some_and(|id| id != grant.client_id)
-                {
-                    return Err(OAuthError::InvalidGrant(
-                        "the refresh token was issued to another client".to_owned(),
-                    ));
+                // A client that names itself must authenticate (RFC 6749 §6).
+                if let Some(id) = request.client_id.as_deref() {
+                    self.client(id, request.client_secret.as_deref(), request)?;
+                    if id != grant.client_id {
+                        return Err(OAuthError::InvalidGrant(
+                            "the refresh token was issued to another client".to_owned(),
+                        ));
+                    }
                 }
                 let scopes = match request.scope.as_deref() {
                     None => grant.scopes.clone(),

@@ -723,6 +723,42 @@ async fn a_refresh_token_works_once_and_is_then_refused() {
     );
 }
 
+#[tokio::test]
+async fn a_client_refreshing_with_the_wrong_secret_is_invalid_client_and_keeps_its_token() {
+    let app = spawn_with_auth(AuthMode::Lenient).await;
+    let first = issued(
+        &token_call(
+            &app,
+            &[
+                ("grant_type", "password"),
+                ("username", "admin"),
+                ("password", "admin"),
+                ("client_id", "demo-app"),
+                ("client_secret", "demo-secret"),
+                ("scope", "PM.License offline_access"),
+            ],
+        )
+        .await,
+    );
+    let old = first["refresh_token"].as_str().expect("a refresh_token");
+    let wrong = token_call(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", old),
+            ("client_id", "demo-app"),
+            ("client_secret", "not-the-secret"),
+        ],
+    )
+    .await;
+    assert_oauth_error(&wrong, StatusCode::UNAUTHORIZED, "invalid_client");
+    assert_eq!(
+        refresh(&app, old).await.status,
+        StatusCode::OK,
+        "a refused attempt does not use the refresh token up"
+    );
+}
+
 /// `demo-app` exchanges a refresh token.
 async fn refresh(app: &TestApp, refresh_token: &str) -> Answer {
     token_call(
