@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 
-use super::{format_rfc3339, glob_matches};
+use bytes::Bytes;
+
+use super::glob_matches;
 
 /// Bodies are kept up to this many bytes; the rest is cut.
 pub const BODY_LIMIT: usize = 4096;
@@ -24,10 +26,9 @@ pub const BODY_LIMIT: usize = 4096;
 pub struct Entry {
     /// Position in the journal, increasing.
     pub id: u64,
-    /// When the request arrived (RFC 3339).
-    pub time: String,
-    /// When the request arrived, Unix milliseconds (for `since`).
-    #[serde(skip)]
+    /// When the request arrived, Unix milliseconds; shown as RFC 3339 `time`
+    /// (formatted when read, not on the request path).
+    #[serde(rename = "time", serialize_with = "as_rfc3339")]
     pub unix_millis: u64,
     /// HTTP method.
     pub method: String,
@@ -48,9 +49,9 @@ pub struct Entry {
     /// `Content-Type` of the request.
     pub content_type: Option<String>,
     /// Request body, truncated; secrets redacted.
-    pub request_body: Option<String>,
+    pub request_body: Option<BodyText>,
     /// Response body, truncated; tokens are never kept.
-    pub response_body: Option<String>,
+    pub response_body: Option<BodyText>,
     /// Whether the emulator answered from a fault rule instead of the API.
     pub faulted: bool,
 }
@@ -93,8 +94,8 @@ impl Filter {
             && self.body_contains.as_deref().is_none_or(|needle| {
                 entry
                     .request_body
-                    .as_deref()
-                    .is_some_and(|body| body.contains(needle))
+                    .as_ref()
+                    .is_some_and(|body| body.text().contains(needle))
             })
     }
 }
@@ -198,20 +199,53 @@ impl Journal {
     }
 }
 
-/// A body as text, cut at [`BODY_LIMIT`] bytes on a character boundary.
-pub fn body_text(bytes: &[u8]) -> Option<String> {
-    if bytes.is_empty() {
-        return None;
+fn as_rfc3339<S: serde::Serializer>(millis: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&super::format_rfc3339(*millis))
+}
+
+/// A body kept for the journal: at most [`BODY_LIMIT`] bytes. A body under
+/// the limit is shared with the request, not copied; a longer one is cut,
+/// so the journal never keeps a large buffer alive.
+#[derive(Debug, Clone)]
+pub struct BodyText {
+    bytes: Bytes,
+    truncated: bool,
+}
+
+impl BodyText {
+    /// Keeps `bytes`, cut at the limit; `None` for an empty body.
+    pub fn capture(bytes: &Bytes) -> Option<Self> {
+        if bytes.is_empty() {
+            return None;
+        }
+        let truncated = bytes.len() > BODY_LIMIT;
+        let bytes = if truncated {
+            Bytes::copy_from_slice(&bytes[..BODY_LIMIT])
+        } else {
+            bytes.clone()
+        };
+        Some(Self { bytes, truncated })
     }
-    let text = String::from_utf8_lossy(bytes);
-    if text.len() <= BODY_LIMIT {
-        return Some(text.into_owned());
+
+    /// The body as text; a cut body ends with `…`, on a character boundary.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        if !self.truncated {
+            return String::from_utf8_lossy(&self.bytes);
+        }
+        let end = match std::str::from_utf8(&self.bytes) {
+            Ok(_) => self.bytes.len(),
+            // A character cut in two at the limit is dropped whole.
+            Err(error) if error.error_len().is_none() => error.valid_up_to(),
+            Err(_) => self.bytes.len(),
+        };
+        format!("{}…", String::from_utf8_lossy(&self.bytes[..end])).into()
     }
-    let mut end = BODY_LIMIT;
-    while !text.is_char_boundary(end) {
-        end -= 1;
+}
+
+impl Serialize for BodyText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text())
     }
-    Some(format!("{}…", &text[..end]))
 }
 
 /// A new entry stamped with the current time; `id` is set by [`Journal::record`].
@@ -219,7 +253,6 @@ pub fn entry_now(method: String, path: String, query: Option<String>, request_id
     let unix_millis = super::unix_millis();
     Entry {
         id: 0,
-        time: format_rfc3339(unix_millis),
         unix_millis,
         method,
         path,
@@ -297,8 +330,10 @@ mod tests {
 
     #[test]
     fn long_bodies_are_cut_on_a_character_boundary() {
-        let body = "é".repeat(BODY_LIMIT);
-        let text = body_text(body.as_bytes()).unwrap_or_default();
+        let body = Bytes::from("é".repeat(BODY_LIMIT));
+        let text = BodyText::capture(&body)
+            .map(|b| b.text().into_owned())
+            .unwrap_or_default();
         assert!(text.len() <= BODY_LIMIT + '…'.len_utf8());
         assert!(text.ends_with('…'));
     }

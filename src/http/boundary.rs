@@ -124,14 +124,14 @@ pub(crate) async fn boundary(
         entry.route = route.as_ref().map(|r| r.as_str().to_owned());
         entry.status = status;
         entry.request_id = trace_id.clone();
-        entry.request_body = slot.and_then(|s| s.0.get().and_then(|b| journal::body_text(b)));
+        entry.request_body = slot.and_then(|s| s.0.get().and_then(journal::BodyText::capture));
         if !dropped && !carries_secrets(&entry.path) {
             let (parts, body) = response.into_parts();
             // Our answers are small, already-buffered values.
             let bytes = axum::body::to_bytes(body, usize::MAX)
                 .await
                 .unwrap_or_default();
-            entry.response_body = journal::body_text(&bytes);
+            entry.response_body = journal::BodyText::capture(&bytes);
             response = Response::from_parts(parts, Body::from(bytes));
         }
         entry.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
