@@ -2,14 +2,13 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::control::ControlPlane;
 use crate::fixtures::{self, FixtureErrors, Fixtures, Loaded};
-use crate::http::{self, AppState, Settings};
+use crate::http::{self, AppParts, AppState, Settings};
 use crate::identity::{AuthMode, Authority, Clock, IdentitySettings, SigningKey};
 use crate::licensing::Store;
 
@@ -23,12 +22,12 @@ pub fn app_state(
 ) -> AppState {
     let control = ControlPlane::new(loaded, settings.journal_limit, settings.admin_token.clone());
     let baseline = control.baseline();
-    AppState {
+    AppState::new(AppParts {
         store: Store::new(baseline.accounts.iter().cloned()),
-        identity: Arc::new(Authority::new(identity, key, &baseline.fixtures)),
-        settings: Arc::new(settings),
-        control: Arc::new(control),
-    }
+        identity: Authority::new(identity, key, &baseline.fixtures),
+        settings,
+        control,
+    })
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then stops

@@ -30,14 +30,14 @@ pub struct Entry {
     /// (formatted when read, not on the request path).
     #[serde(rename = "time", serialize_with = "as_rfc3339")]
     pub unix_millis: u64,
-    /// HTTP method.
-    pub method: String,
+    /// HTTP method (`OTHER` for a non-standard one).
+    pub method: &'static str,
     /// Path, without the query.
     pub path: String,
     /// Query string, if any.
     pub query: Option<String>,
     /// The route template that served it, if one matched.
-    pub route: Option<String>,
+    pub route: Option<&'static str>,
     /// The account in the path, if any.
     pub account_id: Option<String>,
     /// Status of the answer.
@@ -203,9 +203,7 @@ fn as_rfc3339<S: serde::Serializer>(millis: &u64, serializer: S) -> Result<S::Ok
     serializer.serialize_str(&super::format_rfc3339(*millis))
 }
 
-/// A body kept for the journal: at most [`BODY_LIMIT`] bytes. A body under
-/// the limit is shared with the request, not copied; a longer one is cut,
-/// so the journal never keeps a large buffer alive.
+/// A body kept for the journal: at most [`BODY_LIMIT`] bytes, copied.
 #[derive(Debug, Clone)]
 pub struct BodyText {
     bytes: Bytes,
@@ -213,18 +211,20 @@ pub struct BodyText {
 }
 
 impl BodyText {
-    /// Keeps `bytes`, cut at the limit; `None` for an empty body.
+    /// Copies `bytes`, cut at the limit; `None` for an empty body.
+    ///
+    /// Always a copy: a request's `Bytes` may be a view into the
+    /// connection's whole read buffer, which sharing would keep alive.
     pub fn capture(bytes: &Bytes) -> Option<Self> {
         if bytes.is_empty() {
             return None;
         }
         let truncated = bytes.len() > BODY_LIMIT;
-        let bytes = if truncated {
-            Bytes::copy_from_slice(&bytes[..BODY_LIMIT])
-        } else {
-            bytes.clone()
-        };
-        Some(Self { bytes, truncated })
+        let kept = &bytes[..bytes.len().min(BODY_LIMIT)];
+        Some(Self {
+            bytes: Bytes::copy_from_slice(kept),
+            truncated,
+        })
     }
 
     /// The body as text; a cut body ends with `…`, on a character boundary.
@@ -249,7 +249,12 @@ impl Serialize for BodyText {
 }
 
 /// A new entry stamped with the current time; `id` is set by [`Journal::record`].
-pub fn entry_now(method: String, path: String, query: Option<String>, request_id: String) -> Entry {
+pub fn entry_now(
+    method: &'static str,
+    path: String,
+    query: Option<String>,
+    request_id: String,
+) -> Entry {
     let unix_millis = super::unix_millis();
     Entry {
         id: 0,
@@ -274,7 +279,7 @@ mod tests {
     use super::*;
 
     fn entry(path: &str, status: u16) -> Entry {
-        let mut entry = entry_now("PUT".into(), path.into(), None, "id".into());
+        let mut entry = entry_now("PUT", path.into(), None, "id".into());
         entry.status = status;
         entry
     }

@@ -17,8 +17,8 @@ use crate::licensing::Store;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    route: String,
-    method: String,
+    route: &'static str,
+    method: &'static str,
     status: u16,
 }
 
@@ -43,10 +43,12 @@ pub struct Metrics {
 
 impl Metrics {
     /// Counts one answered request; allocation routes also count their outcome.
-    pub fn record(&self, route: Option<&str>, method: &str, status: u16) {
+    /// Labels are interned strings (see [`super::interned`]), so counting
+    /// allocates nothing once a route has been seen.
+    pub fn record(&self, route: Option<&'static str>, method: &'static str, status: u16) {
         let labels = RequestLabels {
-            route: route.unwrap_or("unmatched").to_owned(),
-            method: method.to_owned(),
+            route: route.unwrap_or("unmatched"),
+            method,
             status,
         };
         self.requests.get_or_create(&labels).inc();

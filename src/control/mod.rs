@@ -58,6 +58,50 @@ impl ControlPlane {
     }
 }
 
+/// The `&'static str` for a route template or method name, leaked once per
+/// distinct value so the journal and metrics label each request without
+/// allocating. Only bounded sets may come here: route templates (fixed at
+/// build time) and standard methods; anything else maps to `"OTHER"`.
+pub fn interned(kind: Interned, value: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{OnceLock, RwLock};
+    static SEEN: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
+    const METHODS: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
+    ];
+    if kind == Interned::Method {
+        return METHODS
+            .iter()
+            .find(|m| **m == value)
+            .copied()
+            .unwrap_or("OTHER");
+    }
+    let seen = SEEN.get_or_init(Default::default);
+    if let Some(found) = seen
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(value)
+    {
+        return found;
+    }
+    let mut seen = seen.write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(found) = seen.get(value) {
+        return found;
+    }
+    let leaked: &'static str = Box::leak(value.to_owned().into_boxed_str());
+    seen.insert(leaked);
+    leaked
+}
+
+/// What [`interned`] is asked to intern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interned {
+    /// A route template of the router (a bounded set).
+    Route,
+    /// An HTTP method: standard ones are kept, others become `OTHER`.
+    Method,
+}
+
 /// Matches `text` against a glob where `*` is any run of characters
 /// (slashes included) and `?` is one character.
 pub fn glob_matches(pattern: &str, text: &str) -> bool {

@@ -22,7 +22,7 @@ use super::error::Problem;
 use super::request_id;
 use crate::control::faults::{Outcome, Respond};
 use crate::control::journal;
-use crate::control::{self};
+use crate::control::{self, Interned};
 
 /// Where a body extractor leaves the request body for the journal, so the
 /// boundary need not buffer bodies itself (the extractor enforces the limit).
@@ -48,14 +48,14 @@ pub(crate) async fn boundary(
 ) -> Response {
     let started = Instant::now();
     let trace_id = request_id::for_request(request.headers());
-    let method = request.method().clone();
+    let method = control::interned(Interned::Method, request.method().as_str());
     let uri = request.uri().clone();
     let path = uri.path();
     let admin = path == "/__admin" || path.starts_with("/__admin/");
     let journaling = !admin && state.control.journal.enabled();
     let mut entry = journaling.then(|| {
         let mut entry = journal::entry_now(
-            method.to_string(),
+            method,
             path.to_owned(),
             uri.query().map(str::to_owned),
             String::new(),
@@ -78,7 +78,7 @@ pub(crate) async fn boundary(
     let mut response = 'answer: {
         if !admin {
             let account = control::account_in_path(path);
-            let decision = state.control.faults.decide(method.as_str(), path, account);
+            let decision = state.control.faults.decide(method, path, account);
             if !decision.delay.is_zero() {
                 tokio::time::sleep(decision.delay).await;
             }
@@ -108,7 +108,10 @@ pub(crate) async fn boundary(
     if let Ok(value) = HeaderValue::from_str(&trace_id) {
         response.headers_mut().insert("x-request-id", value);
     }
-    let route = response.extensions().get::<MatchedPath>().cloned();
+    let route = response
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|matched| control::interned(Interned::Route, matched.as_str()));
     // A dropped connection has no status: journal and metrics record 0.
     let status = if dropped {
         0
@@ -117,11 +120,10 @@ pub(crate) async fn boundary(
     };
 
     if !admin {
-        let route = route.as_ref().map(MatchedPath::as_str);
-        state.control.metrics.record(route, method.as_str(), status);
+        state.control.metrics.record(route, method, status);
     }
     if let Some(mut entry) = entry {
-        entry.route = route.as_ref().map(|r| r.as_str().to_owned());
+        entry.route = route;
         entry.status = status;
         entry.request_id = trace_id.clone();
         entry.request_body = slot.and_then(|s| s.0.get().and_then(journal::BodyText::capture));
@@ -140,8 +142,8 @@ pub(crate) async fn boundary(
 
     tracing::info!(
         target: "uipath_license_mock::request",
-        %method,
-        route = route.as_ref().map_or("-", MatchedPath::as_str),
+        method,
+        route = route.unwrap_or("-"),
         status,
         latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         request_id = %trace_id,

@@ -45,17 +45,37 @@ impl Default for Settings {
     }
 }
 
-/// What every handler can reach: cheap to clone, shared by all requests.
+/// What every handler can reach, shared by all requests. Cloned by every
+/// extractor, so it is one `Arc`: a clone is one atomic increment.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(std::sync::Arc<AppParts>);
+
+/// The parts of [`AppState`], reached through `Deref` (`state.store`).
+#[derive(Debug)]
+pub struct AppParts {
     /// The accounts.
     pub store: Store,
     /// Tokens: issuing them and checking them.
-    pub identity: std::sync::Arc<Authority>,
+    pub identity: Authority,
     /// Request-independent settings.
-    pub settings: std::sync::Arc<Settings>,
+    pub settings: Settings,
     /// Reset baseline, journal and faults.
-    pub control: std::sync::Arc<ControlPlane>,
+    pub control: ControlPlane,
+}
+
+impl AppState {
+    /// Shares `parts` among all requests.
+    pub fn new(parts: AppParts) -> Self {
+        Self(std::sync::Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
 }
 
 /// The four prefixes every License Accountant route is served under (SPEC §3).
