@@ -77,7 +77,7 @@ impl Filter {
     fn matches(&self, entry: &Entry) -> bool {
         self.method
             .as_deref()
-            .is_none_or(|m| m.eq_ignore_ascii_case(&entry.method))
+            .is_none_or(|m| m.eq_ignore_ascii_case(entry.method))
             && self
                 .path
                 .as_deref()
