@@ -245,14 +245,7 @@ async fn a_crash_keeps_every_change_already_written() {
     first.signal("-KILL");
     assert!(!first.wait(Duration::from_secs(5)).success());
 
-    let second = Process::start(&["--state-file", path]);
-    let url = format!(
-        "{}/la/api/account/song-one/user-license/group/crash-test",
-        second.base
-    );
-    let (status, rule) = send(reqwest::Method::GET, url, None).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(rule["allocatedUserBundles"], json!(["TSTNU"]));
+    // Checked before the restart: the new process writes the file at once.
     let leftovers: Vec<_> = std::fs::read_dir(&dir.0)
         .expect("the folder is readable")
         .filter_map(Result::ok)
@@ -262,6 +255,15 @@ async fn a_crash_keeps_every_change_already_written() {
         leftovers.is_empty(),
         "no temporary file is left: {leftovers:?}"
     );
+
+    let second = Process::start(&["--state-file", path]);
+    let url = format!(
+        "{}/la/api/account/song-one/user-license/group/crash-test",
+        second.base
+    );
+    let (status, rule) = send(reqwest::Method::GET, url, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rule["allocatedUserBundles"], json!(["TSTNU"]));
 }
 
 #[tokio::test]
