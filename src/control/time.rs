@@ -35,7 +35,7 @@ fn split_offset(text: &str) -> Option<(&str, i64)> {
     if let Some(rest) = text.strip_suffix(['Z', 'z']) {
         return Some((rest, 0));
     }
-    let (rest, offset) = text.split_at(text.len().checked_sub(6)?);
+    let (rest, offset) = text.split_at_checked(text.len().checked_sub(6)?)?;
     let sign = match offset.as_bytes().first()? {
         b'+' => 1,
         b'-' => -1,
@@ -118,5 +118,10 @@ mod tests {
             Some(1_800_250)
         );
         assert_eq!(parse_rfc3339("2026-12-04T20:07:37"), None);
+        assert_eq!(
+            parse_rfc3339("é12345"),
+            None,
+            "non-ASCII text is refused, not a panic"
+        );
     }
 }

@@ -7,6 +7,7 @@ mod concurrency;
 mod errors;
 mod faults;
 mod fixtures;
+mod fuzz;
 mod groups;
 mod helpers;
 mod identity;
