@@ -25,7 +25,8 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    init_tracing(args.log_format);
+    // Held until `serve` returns: dropping it flushes the last log lines.
+    let _log_writer = init_tracing(args.log_format);
     let loaded = match &args.fixtures {
         Some(path) => fixtures::load_path(path),
         None => fixtures::load_default(),
@@ -195,17 +196,27 @@ fn check(paths: &[std::path::PathBuf]) -> ExitCode {
     }
 }
 
-fn init_tracing(format: LogFormat) {
+/// Logs go to stdout through a writer thread, so a request never waits on
+/// a `write` system call; the thread drains every pending line into one
+/// buffered write. Not lossy: under a flood the request waits rather than
+/// losing its log line.
+fn init_tracing(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Colours only for a terminal: escape codes cost time and clutter files.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("log-writer")
+        .finish(std::io::BufWriter::new(std::io::stdout()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(ansi);
+        .with_ansi(ansi)
+        .with_writer(writer);
     match format {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
     }
+    guard
 }
 
 /// `healthcheck`: probes the health route; the exit code is the verdict.

@@ -36,6 +36,11 @@ impl BodySlot {
     }
 }
 
+/// A copy (a reference count) of an answer's body, left by `json_ok`, so
+/// the journal need not drain and rebuild the response body.
+#[derive(Debug, Clone)]
+pub(crate) struct AnswerBody(pub(crate) Bytes);
+
 /// Answers from identity routes carry tokens: the journal never keeps them.
 fn carries_secrets(path: &str) -> bool {
     path.contains("/identity_/") || path.ends_with("/api/account/authenticate")
@@ -128,13 +133,20 @@ pub(crate) async fn boundary(
         entry.request_id = trace_id.clone();
         entry.request_body = slot.and_then(|s| s.0.get().and_then(journal::BodyText::capture));
         if !dropped && !carries_secrets(&entry.path) {
-            let (parts, body) = response.into_parts();
-            // Our answers are small, already-buffered values.
-            let bytes = axum::body::to_bytes(body, usize::MAX)
-                .await
-                .unwrap_or_default();
-            entry.response_body = journal::BodyText::capture(&bytes);
-            response = Response::from_parts(parts, Body::from(bytes));
+            let answer = response.extensions_mut().remove::<AnswerBody>();
+            entry.response_body = match answer {
+                Some(AnswerBody(bytes)) => journal::BodyText::capture(&bytes),
+                None => {
+                    // Problem bodies and fault answers: small, already-buffered values.
+                    let (parts, body) = response.into_parts();
+                    let bytes = axum::body::to_bytes(body, usize::MAX)
+                        .await
+                        .unwrap_or_default();
+                    let text = journal::BodyText::capture(&bytes);
+                    response = Response::from_parts(parts, Body::from(bytes));
+                    text
+                }
+            };
         }
         entry.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         state.control.journal.record(entry);

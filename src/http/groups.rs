@@ -259,8 +259,9 @@ pub(crate) async fn allocate(
     let group = path.group()?;
     let rule = request.rule()?;
     let answer = state.store.update(path.account(), |account| {
-        account.set_group_rule(&group, Some(rule.clone()))?;
-        Ok(json_ok(&GroupRuleDto::new(account, &group, Some(&rule))))
+        account.set_group_rule(&group, Some(rule))?;
+        let stored = account.groups().get(&group).and_then(|g| g.rule.as_ref());
+        Ok(json_ok(&GroupRuleDto::new(account, &group, stored)))
     })?;
     Ok(answer)
 }
@@ -358,7 +359,7 @@ pub(crate) async fn allocate_with_quota(
     let group = path.group()?;
     let rule = request.rule()?;
     let answer = state.store.update(path.account(), |account| {
-        account.set_group_rule(&group, Some(rule.clone()))?;
+        account.set_group_rule(&group, Some(rule))?;
         Ok(with_quota(account, &group))
     })?;
     Ok(answer)

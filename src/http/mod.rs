@@ -217,14 +217,22 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// A 200 with a JSON body, typed as ASP.NET Core types it.
 pub(crate) fn json_ok(body: &impl Serialize) -> Response {
     match serde_json::to_vec(body) {
-        Ok(bytes) => (
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json; charset=utf-8"),
-            )],
-            bytes,
-        )
-            .into_response(),
+        Ok(bytes) => {
+            let bytes = axum::body::Bytes::from(bytes);
+            let mut response = (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json; charset=utf-8"),
+                )],
+                bytes.clone(),
+            )
+                .into_response();
+            // The journal reads the answer from here instead of draining the body.
+            response
+                .extensions_mut()
+                .insert(boundary::AnswerBody(bytes));
+            response
+        }
         Err(error) => {
             ApiError::Internal(format!("cannot serialize an answer: {error}")).into_response()
         }
