@@ -111,6 +111,13 @@ async fn serve_until_signal(
         .state_file
         .clone()
         .map(|path| state_file::Saver::spawn(path, state.clone()));
+    let signal =
+        shutdown_signal().map_err(|error| format!("cannot install signal handlers: {error}"))?;
+    let (signalled, watch) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        signal.await;
+        let _ = signalled.send(true);
+    });
     tracing::info!(
         "uipath-license-mock {} listening on http://{bound} (auth: {}; state from {}; {} accounts)",
         env!("CARGO_PKG_VERSION"),
@@ -119,11 +126,6 @@ async fn serve_until_signal(
         state.store.snapshot().len()
     );
 
-    let (signalled, watch) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        let _ = signalled.send(true);
-    });
     let stop = wait_for_signal(watch.clone());
     let served = uipath_license_mock::run(listener, state, stop);
     let result = tokio::select! {
@@ -147,28 +149,29 @@ async fn wait_for_signal(mut watch: tokio::sync::watch::Receiver<bool>) {
     let _ = watch.wait_for(|signalled| *signalled).await;
 }
 
-/// Completes on SIGINT or SIGTERM (the latter is how containers stop PID 1).
-async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+/// Installs the SIGINT and SIGTERM handlers now (SIGTERM is how containers
+/// stop PID 1), and returns a future that completes on either. Installed
+/// before the start-up line, so a supervisor that signals as soon as it sees
+/// the line never meets the default action (death with status 143).
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
+    })
+}
+
+/// Ctrl-C where there are no Unix signals.
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 fn check(paths: &[std::path::PathBuf]) -> ExitCode {

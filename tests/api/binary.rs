@@ -377,3 +377,15 @@ fn a_bad_environment_value_names_both_the_flag_and_the_variable() {
     assert!(message.contains("--port"), "{message}");
     assert!(message.contains("LICENSE_MOCK_PORT"), "{message}");
 }
+
+#[test]
+fn sigterm_right_after_the_start_up_line_still_shuts_down_gracefully() {
+    // Supervisors signal as soon as they see the line: the handlers must
+    // already be installed by then, or the default action kills with 143.
+    for _ in 0..5 {
+        let process = Process::start(&[]);
+        process.signal("-TERM");
+        let status = process.wait(Duration::from_secs(5));
+        assert_eq!(status.code(), Some(0), "{status:?}");
+    }
+}
