@@ -223,7 +223,9 @@ impl FixtureErrors {
 /// Fixtures that passed validation, with the accounts they describe.
 #[derive(Debug, Clone)]
 pub struct Loaded {
-    /// The merged document, kept as the reset baseline.
+    /// The merged credentials (clients, logins, tokens). Its `accounts` is
+    /// left empty: the validated [`Loaded::accounts`] are the baseline, and
+    /// keeping the parsed documents too would hold every account twice.
     pub fixtures: Fixtures,
     /// The accounts, built and checked against the seat invariant.
     pub accounts: Vec<Account>,
@@ -430,7 +432,6 @@ pub fn load_sources(sources: Vec<(String, String)>) -> Result<Loaded, FixtureErr
     let mut merged = Fixtures::default();
     let sources = parsed.iter().map(|(name, _)| name.clone()).collect();
     for (_, mut fixtures) in parsed {
-        merged.accounts.append(&mut fixtures.accounts);
         merged.clients.append(&mut fixtures.clients);
         merged.logins.append(&mut fixtures.logins);
         merged.tokens.append(&mut fixtures.tokens);

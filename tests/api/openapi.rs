@@ -384,8 +384,8 @@ async fn seed_journal_and_faults(app: &TestApp) -> String {
 /// for `singer-111` and a rule with a quota on `group-01`, so that every
 /// read answers with something in it.
 fn seeded_fixtures() -> Value {
-    let default = fixtures::load_default().expect("the default fixtures load");
-    let mut value = serde_json::to_value(&default.fixtures).expect("fixtures serialize");
+    let mut value: Value =
+        serde_json::from_str(fixtures::DEFAULT_FIXTURES).expect("the default fixtures are JSON");
     let account = value["accounts"]
         .as_array_mut()
         .and_then(|accounts| accounts.iter_mut().find(|a| a["accountId"] == "1234"))
