@@ -350,7 +350,7 @@ fn array_in_place_of_object(document: &serde_json::Value) -> Option<String> {
 }
 
 /// Turns serde_path_to_error's `accounts[0].licenses` into `$.accounts[0].licenses`.
-fn json_path(path: &str) -> String {
+pub(crate) fn json_path(path: &str) -> String {
     // A syntax error inside a map ends in an unknown key, shown as `?`.
     let path = path.trim_end_matches(".?").trim_end_matches('?');
     if path == "." || path.is_empty() {

@@ -123,7 +123,7 @@ async fn serve_until_signal(
         env!("CARGO_PKG_VERSION"),
         args.auth,
         loaded_from,
-        state.store.snapshot().len()
+        state.store.len()
     );
 
     let stop = wait_for_signal(watch.clone());

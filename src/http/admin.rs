@@ -24,7 +24,7 @@ use super::{AppState, json_ok};
 use crate::control::faults::FaultSpec;
 use crate::control::journal::{Entry, Filter};
 use crate::control::parse_rfc3339;
-use crate::fixtures::{self, FixtureErrors, Fixtures, account_fixture};
+use crate::fixtures::{self, FixtureErrors, account_fixture};
 use crate::licensing::{AdminError, GroupId};
 
 /// The admin routes, relative to `/__admin`.
@@ -203,17 +203,6 @@ async fn reset(
     })))
 }
 
-/// The whole state in fixture format.
-fn current_state(state: &AppState) -> Fixtures {
-    let baseline = state.control.baseline();
-    Fixtures {
-        accounts: state.store.snapshot().iter().map(account_fixture).collect(),
-        clients: baseline.fixtures.clients.clone(),
-        logins: baseline.fixtures.logins.clone(),
-        tokens: baseline.fixtures.tokens.clone(),
-    }
-}
-
 /// `GET /__admin/state`: everything, in the fixture format, ready to load again.
 #[utoipa::path(
     get,
@@ -223,7 +212,7 @@ fn current_state(state: &AppState) -> Fixtures {
     responses((status = 200, description = "The whole state in fixture format.", body = openapi::Fixtures)),
 )]
 async fn state_document(State(state): State<AppState>) -> Response {
-    json_ok(&current_state(&state))
+    json_ok(&crate::state_file::document(&state))
 }
 
 /// `PUT /__admin/fixtures`: validates, then replaces the baseline and the state.
@@ -587,12 +576,7 @@ async fn count_requests(State(state): State<AppState>, body: Bytes) -> Result<Re
 fn strict_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let path = if path == "." {
-            "$".to_owned()
-        } else {
-            format!("$.{path}")
-        };
+        let path = fixtures::json_path(&error.path().to_string());
         ApiError::validation(path, error.inner().to_string())
     })?;
     deserializer

@@ -13,7 +13,7 @@ use super::openapi::{
     GroupIdsRequestDto, GroupRuleAllocationRequestDto, GroupRuleWithQuotaAllocationRequestDto,
 };
 use super::{AppState, json_ok};
-use crate::licensing::{Account, BundleCode, Group, GroupId, LicenseSource, Rule};
+use crate::licensing::{Account, BundleCode, Group, GroupId, LicenseSource, Rule, dedup};
 
 /// `GroupRuleAllocationRequestDto`, with the `quotas` of the with-quota form.
 pub(crate) struct GroupRuleRequest {
@@ -416,11 +416,12 @@ impl FromJson for GroupIdsRequest {
 
     fn from_fields(fields: &mut Fields<'_>) -> Self {
         let ids = fields.string_list("groupIds").unwrap_or_default();
-        Self(
+        // Each group once, in the order first named.
+        Self(dedup(
             ids.into_iter()
                 .filter_map(|id| GroupId::parse(id).ok())
                 .collect(),
-        )
+        ))
     }
 }
 
@@ -448,10 +449,8 @@ pub(crate) async fn retrieve(
     AspNetJson(GroupIdsRequest(ids)): AspNetJson<GroupIdsRequest>,
 ) -> Result<Response, ApiError> {
     let answer = state.store.read(path.account(), |account| {
-        let mut seen = std::collections::HashSet::new();
         let rules: Vec<GroupAllocationDto<'_>> = ids
             .iter()
-            .filter(|id| seen.insert(*id))
             .filter_map(|id| {
                 let (id, group) = account.groups().get_key_value(id)?;
                 Some(GroupAllocationDto::new(

@@ -13,14 +13,17 @@ use super::openapi::{
     UserBundleDeallocationRequestDto, UserIdsRequestDto, UserLicenseAllocationRequestDto,
 };
 use super::{AppState, json_ok};
-use crate::licensing::{Account, Allocation, BundleCode, LicenseSource, UserId};
+use crate::licensing::{Account, Allocation, BundleCode, LicenseSource, UserId, dedup};
 
-/// Reads `userIds`; empty strings were reported by `string_list`.
+/// Reads `userIds`, each once, in the order first named; empty strings
+/// were reported by `string_list`.
 fn user_ids(fields: &mut Fields<'_>) -> Vec<UserId> {
     let ids = fields.string_list("userIds").unwrap_or_default();
-    ids.into_iter()
-        .filter_map(|id| UserId::parse(id).ok())
-        .collect()
+    dedup(
+        ids.into_iter()
+            .filter_map(|id| UserId::parse(id).ok())
+            .collect(),
+    )
 }
 
 /// `UserLicenseAllocationRequestDto`.
@@ -146,11 +149,9 @@ pub(crate) async fn allocate(
 ) -> Result<Response, ApiError> {
     let answer = state.store.update(path.account(), |account| {
         account.set_user_allocations(&request.users, Some(&request.allocation))?;
-        let mut seen = std::collections::HashSet::new();
         let users: Vec<UserLicenseDto<'_>> = request
             .users
             .iter()
-            .filter(|user| seen.insert(*user))
             .map(|user| UserLicenseDto {
                 user_id: user.as_str(),
                 organization_id: account.id.as_str(),
@@ -210,10 +211,8 @@ pub(crate) async fn retrieve(
     AspNetJson(UserIdsRequest(users)): AspNetJson<UserIdsRequest>,
 ) -> Result<Response, ApiError> {
     let answer = state.store.read(path.account(), |account| {
-        let mut seen = std::collections::HashSet::new();
         let found: Vec<UserExplicitAllocationDto<'_>> = users
             .iter()
-            .filter(|user| seen.insert(*user))
             .filter_map(|user| {
                 let (user, allocation) = account.users().get_key_value(user)?;
                 Some(UserExplicitAllocationDto::new(user, allocation))
@@ -258,12 +257,10 @@ pub(crate) async fn deallocate(
     Ok(answer)
 }
 
-/// Splits users (first mention only) into those with a direct allocation and the rest.
+/// Splits users into those with a direct allocation and the rest.
 fn split_by_allocation(account: &Account, users: Vec<UserId>) -> (Vec<UserId>, Vec<UserId>) {
-    let mut seen = std::collections::HashSet::new();
     users
         .into_iter()
-        .filter(|user| seen.insert(user.clone()))
         .partition(|user| account.users().contains_key(user))
 }
 

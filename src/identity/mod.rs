@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use keys::{KeyError, SigningKey};
 
-use crate::fixtures::{ClientFixture, Fixtures, LoginFixture, TokenFixture};
+use crate::fixtures::{ClientFixture, Fixtures, TokenFixture};
 
 /// Every license scope: read and write.
 pub const SCOPE_ALL: &str = "PM.License";
@@ -256,8 +256,10 @@ struct Grant {
 /// Credentials from the fixtures, replaced whole when fixtures are.
 #[derive(Debug, Default)]
 struct Registry {
+    /// The credentials as given, in their order, for the state document.
+    given: Fixtures,
+    /// Lookups by id and by token value.
     clients: HashMap<String, ClientFixture>,
-    logins: Vec<LoginFixture>,
     tokens: HashMap<String, TokenFixture>,
 }
 
@@ -269,18 +271,24 @@ impl Registry {
                 .iter()
                 .map(|c| (c.client_id.clone(), c.clone()))
                 .collect(),
-            logins: fixtures.logins.clone(),
             tokens: fixtures
                 .tokens
                 .iter()
                 .map(|t| (t.token.clone(), t.clone()))
                 .collect(),
+            given: Fixtures {
+                accounts: Vec::new(),
+                clients: fixtures.clients.clone(),
+                logins: fixtures.logins.clone(),
+                tokens: fixtures.tokens.clone(),
+            },
         }
     }
 
     /// The account of the login with these credentials; user names are case-insensitive.
     fn login(&self, tenancy: Option<&str>, username: &str, password: &str) -> Option<String> {
-        self.logins
+        self.given
+            .logins
             .iter()
             .find(|login| {
                 login.username.eq_ignore_ascii_case(username)
@@ -330,17 +338,7 @@ impl Authority {
 
     /// The current credentials in fixture form (no accounts).
     pub fn credentials(&self) -> Fixtures {
-        let registry = self.registry();
-        let mut clients: Vec<ClientFixture> = registry.clients.values().cloned().collect();
-        clients.sort_by(|a, b| a.client_id.cmp(&b.client_id));
-        let mut tokens: Vec<TokenFixture> = registry.tokens.values().cloned().collect();
-        tokens.sort_by(|a, b| a.token.cmp(&b.token));
-        Fixtures {
-            accounts: Vec::new(),
-            clients,
-            logins: registry.logins.clone(),
-            tokens,
-        }
+        self.registry().given.clone()
     }
 
     fn registry(&self) -> std::sync::RwLockReadGuard<'_, Registry> {

@@ -527,7 +527,7 @@ impl SeatChange {
 
 /// Drops repeated items, keeping the first of each, in order. Requests name
 /// a handful of codes, so short lists are scanned rather than hashed.
-fn dedup<T: Eq + std::hash::Hash + Clone>(items: Vec<T>) -> Vec<T> {
+pub fn dedup<T: Eq + std::hash::Hash + Clone>(items: Vec<T>) -> Vec<T> {
     if items.len() <= 16 {
         let mut unique: Vec<T> = Vec::with_capacity(items.len());
         for item in items {

@@ -9,7 +9,7 @@ mod ids;
 mod store;
 
 pub use account::{
-    Account, Allocation, Conflict, Group, LicenseSource, Members, QuotaError, Rule, Seats,
+    Account, Allocation, Conflict, Group, LicenseSource, Members, QuotaError, Rule, Seats, dedup,
 };
 pub use ids::{AccountId, BundleCode, GroupId, InvalidId, UserId};
 pub use store::{AccountRef, AdminError, LicenseError, NotFoundReason, Store};

@@ -211,6 +211,16 @@ impl Store {
         }
     }
 
+    /// How many accounts there are.
+    pub fn len(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// Whether there is no account at all.
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+    }
+
     /// A copy of one account, whatever its licenses.
     pub fn account(&self, id: &str) -> Option<Account> {
         self.accounts.get(id).map(|entry| entry.value().clone())
