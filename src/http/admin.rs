@@ -22,7 +22,7 @@ use super::extract::{Path, Query, bearer_token};
 use super::openapi;
 use super::{AppState, json_ok};
 use crate::control::faults::FaultSpec;
-use crate::control::journal::{Entry, Filter};
+use crate::control::journal::Filter;
 use crate::control::parse_rfc3339;
 use crate::fixtures::{self, FixtureErrors, account_fixture};
 use crate::licensing::{AdminError, GroupId};
@@ -527,7 +527,6 @@ async fn list_requests(
 ) -> Result<Response, ApiError> {
     let (filter, limit) = query.filter()?;
     let entries = state.control.journal.find(&filter, limit);
-    let entries: Vec<&Entry> = entries.iter().map(AsRef::as_ref).collect();
     Ok(json_ok(&entries))
 }
 

@@ -6,8 +6,8 @@
 //! and logs one line. Logging and rendering happen here, once, so handlers
 //! only return values.
 
+use std::cell::RefCell;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -24,16 +24,18 @@ use crate::control::faults::{Outcome, Respond};
 use crate::control::journal;
 use crate::control::{self, Interned};
 
-/// Where a body extractor leaves the request body for the journal, so the
-/// boundary need not buffer bodies itself (the extractor enforces the limit).
-#[derive(Debug, Default)]
-pub(crate) struct BodySlot(OnceLock<Bytes>);
+tokio::task_local! {
+    /// The request body a body extractor read, left for the journal. Set
+    /// only while the boundary runs a journaled request, so the boundary need
+    /// not buffer bodies itself (the extractor enforces the limit) and
+    /// nothing is kept for requests the journal skips.
+    static REQUEST_BODY: RefCell<Option<Bytes>>;
+}
 
-impl BodySlot {
-    /// Leaves the body (already redacted where it holds secrets).
-    pub(crate) fn fill(&self, body: Bytes) {
-        let _ = self.0.set(body);
-    }
+/// Leaves the request body for the journal, if this request is journaled;
+/// `body` (which redacts secrets) is called only then.
+pub(crate) fn keep_request_body(body: impl FnOnce() -> Bytes) {
+    let _ = REQUEST_BODY.try_with(|slot| *slot.borrow_mut() = Some(body()));
 }
 
 /// A copy (a reference count) of an answer's body, left by `json_ok`, so
@@ -48,7 +50,7 @@ fn carries_secrets(path: &str) -> bool {
 
 pub(crate) async fn boundary(
     State(state): State<AppState>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
     let started = Instant::now();
@@ -57,32 +59,18 @@ pub(crate) async fn boundary(
     let uri = request.uri().clone();
     let path = uri.path();
     let admin = path == "/__admin" || path.starts_with("/__admin/");
+    let account = (!admin).then(|| control::account_in_path(path)).flatten();
     let journaling = !admin && state.control.journal.enabled();
-    let mut entry = journaling.then(|| {
-        let mut entry = journal::entry_now(
-            method,
-            path.to_owned(),
-            uri.query().map(str::to_owned),
-            String::new(),
-        );
-        entry.account_id = control::account_in_path(path).map(str::to_owned);
-        entry.content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        entry
-    });
-    let slot = journaling.then(|| {
-        let slot = Arc::new(BodySlot::default());
-        request.extensions_mut().insert(Arc::clone(&slot));
-        slot
-    });
+    let arrived = journaling.then(control::unix_millis);
+    // A clone of a parsed header is a reference count, not a copy.
+    let content_type = journaling
+        .then(|| request.headers().get(header::CONTENT_TYPE).cloned())
+        .flatten();
 
+    let mut faulted = false;
     let mut dropped = false;
-    let mut response = 'answer: {
+    let (mut response, request_body) = 'answer: {
         if !admin {
-            let account = control::account_in_path(path);
             let decision = state.control.faults.decide(method, path, account);
             if !decision.delay.is_zero() {
                 tokio::time::sleep(decision.delay).await;
@@ -90,21 +78,24 @@ pub(crate) async fn boundary(
             match decision.outcome {
                 Outcome::Pass => {}
                 Outcome::Respond(respond) => {
-                    if let Some(entry) = entry.as_mut() {
-                        entry.faulted = true;
-                    }
-                    break 'answer fault_response(respond);
+                    faulted = true;
+                    break 'answer (fault_response(respond), None);
                 }
                 Outcome::Drop => {
-                    dropped = true;
-                    if let Some(entry) = entry.as_mut() {
-                        entry.faulted = true;
-                    }
-                    break 'answer Response::new(Body::new(DroppedConnection));
+                    (faulted, dropped) = (true, true);
+                    break 'answer (Response::new(Body::new(DroppedConnection)), None);
                 }
             }
         }
-        next.run(request).await
+        if journaling {
+            let answer = async {
+                let response = next.run(request).await;
+                (response, REQUEST_BODY.with(RefCell::take))
+            };
+            REQUEST_BODY.scope(RefCell::new(None), answer).await
+        } else {
+            (next.run(request).await, None)
+        }
     };
 
     if let Some(problem) = response.extensions_mut().remove::<Problem>() {
@@ -127,29 +118,37 @@ pub(crate) async fn boundary(
     if !admin {
         state.control.metrics.record(route, method, status);
     }
-    if let Some(mut entry) = entry {
-        entry.route = route;
-        entry.status = status;
-        entry.request_id = trace_id.clone();
-        entry.request_body = slot.and_then(|s| s.0.get().and_then(journal::BodyText::capture));
-        if !dropped && !carries_secrets(&entry.path) {
-            let answer = response.extensions_mut().remove::<AnswerBody>();
-            entry.response_body = match answer {
-                Some(AnswerBody(bytes)) => journal::BodyText::capture(&bytes),
+    if let Some(unix_millis) = arrived {
+        let mut response_body = None;
+        if !dropped && !carries_secrets(path) {
+            response_body = match response.extensions_mut().remove::<AnswerBody>() {
+                Some(AnswerBody(bytes)) => Some(bytes),
                 None => {
                     // Problem bodies and fault answers: small, already-buffered values.
                     let (parts, body) = response.into_parts();
                     let bytes = axum::body::to_bytes(body, usize::MAX)
                         .await
                         .unwrap_or_default();
-                    let text = journal::BodyText::capture(&bytes);
-                    response = Response::from_parts(parts, Body::from(bytes));
-                    text
+                    response = Response::from_parts(parts, Body::from(bytes.clone()));
+                    Some(bytes)
                 }
             };
         }
-        entry.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        state.control.journal.record(entry);
+        state.control.journal.record(&journal::Record {
+            unix_millis,
+            method,
+            path,
+            query: uri.query(),
+            route,
+            account_id: account,
+            status,
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            request_id: &trace_id,
+            content_type: content_type.as_ref().and_then(|v| v.to_str().ok()),
+            request_body: request_body.as_deref(),
+            response_body: response_body.as_deref(),
+            faulted,
+        });
     }
 
     tracing::info!(

@@ -3,8 +3,6 @@
 //! Handlers take them in the order ASP.NET Core decides (SPEC §2): the
 //! caller's token first, then the path, then the body.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::{HeaderMap, Method, header, request::Parts};
@@ -12,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::AppState;
-use super::boundary::BodySlot;
+use super::boundary;
 use super::error::{ApiError, ValidationErrors};
 use crate::identity::Access;
 use crate::licensing::{AccountRef, GroupId, UserId};
@@ -131,7 +129,6 @@ impl<T: FromJson> FromRequest<AppState> for AspNetJson<T> {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let content_type = request.headers().get(header::CONTENT_TYPE).cloned();
-        let slot = request.extensions().get::<Arc<BodySlot>>().cloned();
         let body = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
@@ -143,9 +140,7 @@ impl<T: FromJson> FromRequest<AppState> for AspNetJson<T> {
                     ApiError::validation("$", "The request body could not be read.")
                 }
             })?;
-        if let Some(slot) = slot {
-            slot.fill(redact_json(&body, T::SECRETS));
-        }
+        boundary::keep_request_body(|| redact_json(&body, T::SECRETS));
         check_content_type(content_type.as_ref().and_then(|v| v.to_str().ok()))?;
         decode(&body).map(Self)
     }

@@ -4,9 +4,7 @@
 //! that is what clients of those services parse.
 
 use axum::body::Bytes;
-use std::sync::Arc;
 
-use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +12,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::boundary::BodySlot;
+use super::boundary;
 use super::error::{ApiError, Problem};
 use super::extract::{AspNetJson, Fields, FromJson, Path};
 use super::openapi::{
@@ -77,13 +75,10 @@ fn issuer(headers: &HeaderMap) -> String {
 pub(crate) async fn token(
     State(state): State<AppState>,
     Path(path): Path<OrganizationPath>,
-    slot: Option<Extension<Arc<BodySlot>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(Extension(slot)) = slot {
-        slot.fill(redact_form(&body));
-    }
+    boundary::keep_request_body(|| redact_form(&body));
     let request = match token_request(&headers, &body, path.organization) {
         Ok(request) => request,
         Err(error) => return oauth_error(&error, used_basic(&headers)),
