@@ -3,15 +3,18 @@
 //! Handlers take them in the order ASP.NET Core decides (SPEC §2): the
 //! caller's token first, then the path, then the body.
 
+use std::borrow::Cow;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::{HeaderMap, Method, header, request::Parts};
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::AppState;
 use super::boundary;
 use super::error::{ApiError, ValidationErrors};
+use super::json::Json;
 use crate::identity::Access;
 use crate::licensing::{AccountRef, GroupId, UserId};
 
@@ -170,17 +173,16 @@ fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
             detail: "the request has no Content-Type; send application/json".to_owned(),
         });
     };
-    let media_type = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    let accepted = media_type == "application/json"
-        || media_type == "text/json"
-        || media_type
-            .strip_prefix("application/")
-            .is_some_and(|sub| sub.ends_with("+json") && sub.len() > 5);
+    let media_type = content_type.split(';').next().unwrap_or_default().trim();
+    let is = |expected: &str| media_type.eq_ignore_ascii_case(expected);
+    let structured_json = media_type
+        .get(.."application/".len())
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("application/"))
+        && media_type.len() > "application/+json".len()
+        && media_type
+            .get(media_type.len() - "+json".len()..)
+            .is_some_and(|suffix| suffix.eq_ignore_ascii_case("+json"));
+    let accepted = is("application/json") || is("text/json") || structured_json;
     if accepted {
         Ok(())
     } else {
@@ -201,7 +203,7 @@ fn decode<T: FromJson>(body: &[u8]) -> Result<T, ApiError> {
             "A non-empty request body is required.",
         ));
     }
-    let value: Value = serde_json::from_slice(body).map_err(|error| {
+    let value = Json::parse(body).map_err(|error| {
         // System.Text.Json counts lines from 0 and bytes in the line from 0.
         let message = format!(
             "The request body is not valid JSON: {error}. Path: $ | LineNumber: {} | BytePositionInLine: {}.",
@@ -210,14 +212,14 @@ fn decode<T: FromJson>(body: &[u8]) -> Result<T, ApiError> {
         );
         ApiError::validation("$", message)
     })?;
-    let Value::Object(object) = &value else {
+    let Json::Object(object) = &value else {
         return Err(ApiError::validation(
             "$",
             conversion_message(T::TYPE_NAME, "$"),
         ));
     };
     let mut errors = ValidationErrors::new();
-    let dto = T::from_fields(&mut Fields::new(object, "$".to_owned(), &mut errors));
+    let dto = T::from_fields(&mut Fields::new(object, Cow::Borrowed("$"), &mut errors));
     if errors.is_empty() {
         Ok(dto)
     } else {
@@ -233,16 +235,16 @@ fn conversion_message(type_name: &str, path: &str) -> String {
 /// Core's web defaults do; unknown properties are ignored. Errors are keyed
 /// by JSON path and collected, so one answer lists every problem.
 pub(crate) struct Fields<'a> {
-    object: &'a Map<String, Value>,
+    object: &'a [(Cow<'a, str>, Json<'a>)],
     /// The object's own JSON path, such as `$` or `$.quotas[1]`.
-    prefix: String,
+    prefix: Cow<'static, str>,
     errors: &'a mut ValidationErrors,
 }
 
 impl<'a> Fields<'a> {
     fn new(
-        object: &'a Map<String, Value>,
-        prefix: String,
+        object: &'a [(Cow<'a, str>, Json<'a>)],
+        prefix: Cow<'static, str>,
         errors: &'a mut ValidationErrors,
     ) -> Self {
         Self {
@@ -253,9 +255,8 @@ impl<'a> Fields<'a> {
     }
 
     /// The property's value; of several spellings, the last one wins, as in System.Text.Json.
-    fn get(&self, name: &str) -> Option<&'a Value> {
-        let object: &'a Map<String, Value> = self.object;
-        object
+    fn get(&self, name: &str) -> Option<&'a Json<'a>> {
+        self.object
             .iter()
             .rev()
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
@@ -285,19 +286,19 @@ impl<'a> Fields<'a> {
     /// A nullable `List<string>` of non-empty strings: absent or `null` is `None`.
     pub(crate) fn string_list(&mut self, name: &str) -> Option<Vec<String>> {
         match self.get(name)? {
-            Value::Null => None,
-            Value::Array(items) => {
+            Json::Null => None,
+            Json::Array(items) => {
                 let mut strings = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    let element = format!("{name}[{i}]");
+                    let element = || format!("{name}[{i}]");
                     match item {
-                        Value::String(s) if !s.is_empty() => strings.push(s.clone()),
+                        Json::String(s) if !s.is_empty() => strings.push(s.as_ref().to_owned()),
                         // The real service would take null or "" as an id or code it
                         // does not know; the emulator says so plainly (see the README).
-                        Value::String(_) | Value::Null => {
-                            self.error(&element, "The value must be a non-empty string.");
+                        Json::String(_) | Json::Null => {
+                            self.error(&element(), "The value must be a non-empty string.");
                         }
-                        _ => self.type_error(&element, "System.String"),
+                        _ => self.type_error(&element(), "System.String"),
                     }
                 }
                 Some(strings)
@@ -312,8 +313,8 @@ impl<'a> Fields<'a> {
     /// A nullable `string`: absent or `null` is `None`.
     pub(crate) fn string(&mut self, name: &str) -> Option<String> {
         match self.get(name)? {
-            Value::Null => None,
-            Value::String(value) => Some(value.clone()),
+            Json::Null => None,
+            Json::String(value) => Some(value.as_ref().to_owned()),
             _ => {
                 self.type_error(name, "System.String");
                 None
@@ -325,7 +326,7 @@ impl<'a> Fields<'a> {
     pub(crate) fn boolean(&mut self, name: &str) -> bool {
         match self.get(name) {
             None => false,
-            Some(Value::Bool(value)) => *value,
+            Some(Json::Bool(value)) => *value,
             Some(_) => {
                 self.type_error(name, "System.Boolean");
                 false
@@ -337,7 +338,7 @@ impl<'a> Fields<'a> {
     pub(crate) fn int32(&mut self, name: &str) -> i32 {
         match self.get(name) {
             None => 0,
-            Some(Value::Number(n)) if n.as_i64().is_some_and(|n| i32::try_from(n).is_ok()) => n
+            Some(Json::Number(n)) if n.as_i64().is_some_and(|n| i32::try_from(n).is_ok()) => n
                 .as_i64()
                 .and_then(|n| i32::try_from(n).ok())
                 .unwrap_or_default(),
@@ -356,14 +357,14 @@ impl<'a> Fields<'a> {
         mut read: impl FnMut(&mut Fields<'_>) -> T,
     ) -> Option<Vec<T>> {
         match self.get(name)? {
-            Value::Null => None,
-            Value::Array(items) => {
+            Json::Null => None,
+            Json::Array(items) => {
                 let mut read_items = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     let element = format!("{name}[{i}]");
                     match item {
-                        Value::Object(object) => {
-                            let prefix = self.path(&element);
+                        Json::Object(object) => {
+                            let prefix = Cow::Owned(self.path(&element));
                             read_items.push(read(&mut Fields::new(object, prefix, self.errors)));
                         }
                         _ => self.type_error(&element, type_name),

@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod groups;
 mod identity;
+mod json;
 mod openapi;
 mod request_id;
 mod users;

@@ -708,6 +708,33 @@ async fn property_names_are_case_insensitive() {
     );
 }
 
+#[tokio::test]
+async fn of_several_spellings_of_a_property_the_last_one_wins() {
+    let app = spawn_acme().await;
+
+    // Raw text: a JSON object literal cannot hold the same key twice.
+    let answer = put_raw(
+        &app,
+        r#"{"userBundleCodes": ["IDU"], "UserBundleCodes": ["ACNU"], "userBundleCodes": ["RPADEVPRONU"]}"#,
+    )
+    .await;
+
+    assert_eq!(answer.ok_json()["userBundleCodes"], json!(["RPADEVPRONU"]));
+}
+
+#[tokio::test]
+async fn escaped_property_names_and_values_are_decoded() {
+    let app = spawn_acme().await;
+
+    let answer = put_raw(
+        &app,
+        r#"{"user\u0042undleCodes": ["\u0049DU"], "useExternalLicense": false}"#,
+    )
+    .await;
+
+    assert_eq!(answer.ok_json()["userBundleCodes"], json!(["IDU"]));
+}
+
 // --- 405 and 404 for routes ------------------------------------------------
 
 /// The methods of an `Allow` header, sorted.
