@@ -268,7 +268,7 @@ impl Account {
             let mut change = SeatChange::default();
             change.release(rule.usage(old_members));
             change.reserve(rule.usage(members.count()));
-            self.apply(change)?;
+            change.apply_to(&mut self.licenses)?;
         }
         self.groups.insert(
             id,
@@ -288,16 +288,18 @@ impl Account {
         id: &GroupId,
         rule: Option<Rule>,
     ) -> Result<(), Vec<Conflict>> {
-        let members = self.members_of(id);
+        // One lookup for the member count and the old rule.
+        let group = self.groups.get(id);
+        let members = group.map_or(1, |g| g.members.count());
         let mut change = SeatChange::default();
         if let Some(new) = &rule {
             change.require(new.codes());
             change.reserve(new.usage(members));
         }
-        if let Some(old) = self.groups.get(id).and_then(|g| g.rule.as_ref()) {
+        if let Some(old) = group.and_then(|g| g.rule.as_ref()) {
             change.release(old.usage(members));
         }
-        self.apply(change)?;
+        change.apply_to(&mut self.licenses)?;
         match (self.groups.get_mut(id), rule) {
             (Some(group), rule) => {
                 group.rule = rule;
@@ -342,7 +344,7 @@ impl Account {
                 change.release(old.usage());
             }
         }
-        self.apply(change)?;
+        change.apply_to(&mut self.licenses)?;
         for user in users {
             match allocation {
                 Some(new) => self.users.insert(user, new.clone()),
@@ -427,14 +429,74 @@ impl Account {
         codes.dedup();
         codes
     }
+}
 
-    /// Checks a change against the licenses, then commits it whole, or nothing.
-    fn apply(&mut self, change: SeatChange) -> Result<(), Vec<Conflict>> {
-        let conflicts: Vec<Conflict> = change
+/// What one request releases and reserves, per code, in the order the
+/// request names the codes (so conflicts come back in that order). It
+/// borrows the codes from the rules and allocations involved: building and
+/// applying a change allocates nothing but its list of lines.
+#[derive(Default)]
+struct SeatChange<'a> {
+    lines: Vec<ChangeLine<'a>>,
+}
+
+struct ChangeLine<'a> {
+    code: &'a BundleCode,
+    /// The request names this code, so the account must hold it.
+    required: bool,
+    reserve: u64,
+    release: u64,
+}
+
+impl<'a> SeatChange<'a> {
+    fn line(&mut self, code: &'a BundleCode) -> &mut ChangeLine<'a> {
+        // Requests name a handful of codes: a linear search beats a map here.
+        let index = match self.lines.iter().position(|l| l.code == code) {
+            Some(index) => index,
+            None => {
+                self.lines.push(ChangeLine {
+                    code,
+                    required: false,
+                    reserve: 0,
+                    release: 0,
+                });
+                self.lines.len() - 1
+            }
+        };
+        &mut self.lines[index]
+    }
+
+    fn require(&mut self, codes: &'a [BundleCode]) {
+        for code in codes {
+            self.line(code).required = true;
+        }
+    }
+
+    fn reserve(&mut self, usage: impl Iterator<Item = (&'a BundleCode, u64)>) {
+        for (code, seats) in usage {
+            let line = self.line(code);
+            line.reserve = line.reserve.saturating_add(seats);
+        }
+    }
+
+    fn release(&mut self, usage: impl Iterator<Item = (&'a BundleCode, u64)>) {
+        for (code, seats) in usage {
+            let line = self.line(code);
+            line.release = line.release.saturating_add(seats);
+        }
+    }
+
+    /// Checks the change against an account's licenses, then commits it
+    /// whole, or nothing.
+    fn apply_to(
+        self,
+        licenses: &mut Option<BTreeMap<BundleCode, Seats>>,
+    ) -> Result<(), Vec<Conflict>> {
+        let conflicts: Vec<Conflict> = self
             .lines
             .iter()
             .filter_map(|line| {
-                let Some(seats) = self.seats(&line.code) else {
+                let Some(seats) = licenses.as_ref().and_then(|l| l.get(line.code)) else {
                     return (line.required || line.reserve > 0).then(|| Conflict {
                         code: line.code.clone(),
                         requested: line.reserve,
@@ -457,9 +519,9 @@ impl Account {
         if !conflicts.is_empty() {
             return Err(conflicts);
         }
-        if let Some(licenses) = self.licenses.as_mut() {
-            for line in change.lines {
-                if let Some(seats) = licenses.get_mut(&line.code) {
+        if let Some(licenses) = licenses.as_mut() {
+            for line in self.lines {
+                if let Some(seats) = licenses.get_mut(line.code) {
                     seats.used = seats
                         .used
                         .saturating_sub(line.release)
@@ -468,60 +530,6 @@ impl Account {
             }
         }
         Ok(())
-    }
-}
-
-/// What one request releases and reserves, per code, in the order the
-/// request names the codes (so conflicts come back in that order).
-#[derive(Default)]
-struct SeatChange {
-    lines: Vec<ChangeLine>,
-}
-
-struct ChangeLine {
-    code: BundleCode,
-    /// The request names this code, so the account must hold it.
-    required: bool,
-    reserve: u64,
-    release: u64,
-}
-
-impl SeatChange {
-    fn line(&mut self, code: &BundleCode) -> &mut ChangeLine {
-        // Requests name a handful of codes: a linear search beats a map here.
-        let index = match self.lines.iter().position(|l| &l.code == code) {
-            Some(index) => index,
-            None => {
-                self.lines.push(ChangeLine {
-                    code: code.clone(),
-                    required: false,
-                    reserve: 0,
-                    release: 0,
-                });
-                self.lines.len() - 1
-            }
-        };
-        &mut self.lines[index]
-    }
-
-    fn require(&mut self, codes: &[BundleCode]) {
-        for code in codes {
-            self.line(code).required = true;
-        }
-    }
-
-    fn reserve<'a>(&mut self, usage: impl Iterator<Item = (&'a BundleCode, u64)>) {
-        for (code, seats) in usage {
-            let line = self.line(code);
-            line.reserve = line.reserve.saturating_add(seats);
-        }
-    }
-
-    fn release<'a>(&mut self, usage: impl Iterator<Item = (&'a BundleCode, u64)>) {
-        for (code, seats) in usage {
-            let line = self.line(code);
-            line.release = line.release.saturating_add(seats);
-        }
     }
 }
 
