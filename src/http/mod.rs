@@ -87,35 +87,37 @@ const LICENSE_PREFIXES: [&str; 4] = [
     "/la",
 ];
 
-/// The License Accountant routes, relative to a prefix; each handler's doc
-/// names the real operation it emulates.
-fn license_routes() -> Router<AppState> {
-    const ACCOUNT: &str = "/api/account/{account_id}/user-license";
-    Router::new()
+/// The License Accountant routes under `prefix`; each handler's doc names
+/// the real operation it emulates. Registered with their full paths rather
+/// than nested: a nested router matches twice and rebuilds the URI and the
+/// matched path on every request.
+fn license_routes(router: Router<AppState>, prefix: &str) -> Router<AppState> {
+    let account = format!("{prefix}/api/account/{{account_id}}/user-license");
+    router
         .route(
-            ACCOUNT,
+            &account,
             get(users::totals)
                 .put(users::allocate)
                 .post(users::retrieve)
                 .delete(users::deallocate),
         )
         .route(
-            &format!("{ACCOUNT}/user/{{user_id}}/allocation"),
+            &format!("{account}/user/{{user_id}}/allocation"),
             get(users::user_allocation),
         )
-        .route(&format!("{ACCOUNT}/group"), post(groups::retrieve))
+        .route(&format!("{account}/group"), post(groups::retrieve))
         .route(
-            &format!("{ACCOUNT}/group/{{group_id}}"),
+            &format!("{account}/group/{{group_id}}"),
             get(groups::get_rule)
                 .put(groups::allocate)
                 .delete(groups::deallocate),
         )
         .route(
-            &format!("{ACCOUNT}/group/{{group_id}}/with-quota"),
+            &format!("{account}/group/{{group_id}}/with-quota"),
             get(groups::get_with_quota).put(groups::allocate_with_quota),
         )
         .route(
-            &format!("{ACCOUNT}/groups/with-quota"),
+            &format!("{account}/groups/with-quota"),
             get(groups::list_with_quota),
         )
 }
@@ -150,7 +152,7 @@ fn identity_routes(router: Router<AppState>) -> Router<AppState> {
 pub fn router(state: AppState) -> Router {
     let mut router = identity_routes(Router::new()).nest("/__admin", admin::routes(&state));
     for prefix in LICENSE_PREFIXES {
-        router = router.nest(prefix, license_routes());
+        router = license_routes(router, prefix);
     }
     let body_limit = state.settings.body_limit;
     router

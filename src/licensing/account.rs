@@ -535,15 +535,18 @@ impl<'a> SeatChange<'a> {
 
 /// Drops repeated items, keeping the first of each, in order. Requests name
 /// a handful of codes, so short lists are scanned rather than hashed.
-pub fn dedup<T: Eq + std::hash::Hash + Clone>(items: Vec<T>) -> Vec<T> {
+pub fn dedup<T: Eq + std::hash::Hash + Clone>(mut items: Vec<T>) -> Vec<T> {
     if items.len() <= 16 {
-        let mut unique: Vec<T> = Vec::with_capacity(items.len());
-        for item in items {
-            if !unique.contains(&item) {
-                unique.push(item);
+        // In place: `items[..kept]` holds the first of each, in order.
+        let mut kept = 0;
+        for i in 0..items.len() {
+            if !items[..kept].contains(&items[i]) {
+                items.swap(kept, i);
+                kept += 1;
             }
         }
-        return unique;
+        items.truncate(kept);
+        return items;
     }
     let mut seen = std::collections::HashSet::with_capacity(items.len());
     items
