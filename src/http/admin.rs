@@ -27,34 +27,44 @@ use crate::control::parse_rfc3339;
 use crate::fixtures::{self, FixtureErrors, account_fixture};
 use crate::licensing::{AdminError, GroupId};
 
-/// The admin routes, relative to `/__admin`.
+/// The admin routes, all under `/__admin`.
 pub(crate) fn routes(state: &AppState) -> Router<AppState> {
+    // Full paths rather than a nested router: nesting matches twice and
+    // rebuilds the URI on every request (see `license_routes`).
     let guarded = Router::new()
-        .route("/reset", post(reset))
-        .route("/state", get(state_document))
-        .route("/fixtures", put(replace_fixtures))
-        .route("/accounts", get(list_accounts).post(create_account))
+        .route("/__admin/reset", post(reset))
+        .route("/__admin/state", get(state_document))
+        .route("/__admin/fixtures", put(replace_fixtures))
+        .route("/__admin/accounts", get(list_accounts).post(create_account))
         .route(
-            "/accounts/{account_id}",
+            "/__admin/accounts/{account_id}",
             get(get_account).put(put_account).delete(delete_account),
         )
-        .route("/accounts/{account_id}/groups/{group_id}", put(put_group))
-        .route("/accounts/{account_id}/licenses", put(put_licenses))
-        .route("/requests", get(list_requests).delete(clear_requests))
-        .route("/requests/count", post(count_requests))
         .route(
-            "/faults",
+            "/__admin/accounts/{account_id}/groups/{group_id}",
+            put(put_group),
+        )
+        .route("/__admin/accounts/{account_id}/licenses", put(put_licenses))
+        .route(
+            "/__admin/requests",
+            get(list_requests).delete(clear_requests),
+        )
+        .route("/__admin/requests/count", post(count_requests))
+        .route(
+            "/__admin/faults",
             get(list_faults).post(add_fault).delete(clear_faults),
         )
-        .route("/faults/{id}", get(get_fault).delete(remove_fault))
-        .route("/metrics", get(metrics))
-        .route("/openapi.json", get(openapi_document))
+        .route("/__admin/faults/{id}", get(get_fault).delete(remove_fault))
+        .route("/__admin/metrics", get(metrics))
+        .route("/__admin/openapi.json", get(openapi_document))
         // Runs on these routes only: health stays open for container probes.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_admin_token,
         ));
-    Router::new().route("/health", get(health)).merge(guarded)
+    Router::new()
+        .route("/__admin/health", get(health))
+        .merge(guarded)
 }
 
 /// With `--admin-token`, admin routes need exactly that bearer token; a

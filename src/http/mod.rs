@@ -150,7 +150,7 @@ fn identity_routes(router: Router<AppState>) -> Router<AppState> {
 
 /// The whole application, ready to serve.
 pub fn router(state: AppState) -> Router {
-    let mut router = identity_routes(Router::new()).nest("/__admin", admin::routes(&state));
+    let mut router = identity_routes(Router::new()).merge(admin::routes(&state));
     for prefix in LICENSE_PREFIXES {
         router = license_routes(router, prefix);
     }
