@@ -151,10 +151,11 @@ pub(crate) async fn boundary(
         });
     }
 
+    // Method and route as plain text: they need no quoting or escaping.
     tracing::info!(
         target: "uipath_license_mock::request",
-        method,
-        route = route.unwrap_or("-"),
+        method = %method,
+        route = %route.unwrap_or("-"),
         status,
         latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         request_id = %trace_id,

@@ -1403,7 +1403,7 @@ async fn tokens_and_secrets_never_reach_the_logs_at_any_level() {
 
     let text = log.text();
     assert!(
-        text.contains(r#"route="/identity_/connect/token" status=200"#),
+        text.contains(r#"route=/identity_/connect/token status=200"#),
         "the request lines were captured: {text}"
     );
     assert_eq!(
