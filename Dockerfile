@@ -20,6 +20,8 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # A static glibc binary: the runtime image has no libc at all.
 ENV RUSTFLAGS="-C target-feature=+crt-static"
 COPY --from=planner /app/recipe.json recipe.json
+# The C flags of mimalloc's build (.cargo/config.toml) apply to this layer too.
+COPY .cargo .cargo
 # Dependencies first, in their own cached layer.
 RUN cargo chef cook --release --locked --target "$(rustc -vV | sed -n 's/^host: //p')" --recipe-path recipe.json
 COPY . .

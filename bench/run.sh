@@ -2,7 +2,9 @@
 # The load benchmark of SPEC §9, in one run on this machine:
 #   (a) GET /__admin/health and (b) the allocation PUT (a mix of 200s and
 #   409s across many groups of four accounts), each for DURATION seconds with
-#   CONNECTIONS connections; the headline is (b)/(a) throughput and p99;
+#   CONNECTIONS connections, alternating for ROUNDS rounds; the headline is
+#   (b)/(a) throughput and p99 of the median round (by throughput ratio), so
+#   a burst of noise on a shared machine moves one round, not the result;
 #   plus start-up time to the first answered request, idle and loaded
 #   resident memory, and memory and start-up with 100,000 accounts.
 # Server and load generator are pinned to different cores when there are two.
@@ -11,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION="${DURATION:-10}"
+ROUNDS="${ROUNDS:-3}"
 CONNECTIONS="${CONNECTIONS:-64}"
 SCALE_ACCOUNTS="${SCALE_ACCOUNTS:-100000}"
 
@@ -52,11 +55,25 @@ wait_healthy "$port"
 idle_rss="$(rss_mb "$server")"
 base="http://127.0.0.1:$port"
 
-# Warm-up, then the two measured runs back to back.
+# Warm-up, then ROUNDS rounds of the two measured runs back to back.
 DURATION=2 load bench/health.lua "$base/__admin/health" >/dev/null
 DURATION=2 load bench/allocations.lua "$base" >/dev/null
-read -r health_rps health_p50 health_p99 < <(load bench/health.lua "$base/__admin/health")
-read -r put_rps put_p50 put_p99 < <(load bench/allocations.lua "$base")
+rounds=()
+for _ in $(seq 1 "$ROUNDS"); do
+  read -r h_rps h_p50 h_p99 < <(load bench/health.lua "$base/__admin/health")
+  read -r p_rps p_p50 p_p99 < <(load bench/allocations.lua "$base")
+  rounds+=("$h_rps $h_p50 $h_p99 $p_rps $p_p50 $p_p99")
+done
+# The round with the median throughput ratio; every round's ratio is listed.
+read -r health_rps health_p50 health_p99 put_rps put_p50 put_p99 all_ratios < <(
+  printf '%s\n' "${rounds[@]}" | python3 -c '
+import sys
+rounds = [list(map(float, line.split())) for line in sys.stdin if line.strip()]
+ratios = [r[3] / r[0] for r in rounds]
+median = sorted(range(len(rounds)), key=lambda i: ratios[i])[len(rounds) // 2]
+fields = ["%.0f" % v for v in rounds[median]]
+print(" ".join(fields), ",".join("%.2f" % r for r in ratios))
+')
 loaded_rss="$(rss_mb "$server")"
 outcomes="$(curl -s "$base/__admin/metrics" | awk -F'[{}]' '/^license_mock_allocations_total/ {split($2,a,"outcome=\""); sub(/".*/,"",a[2]); printf "%s=%s ", a[2], $3}')"
 kill "$server"
@@ -79,12 +96,12 @@ cat <<REPORT
 |---|---|
 | health: requests/s, p50, p99 | ${health_rps}/s, ${health_p50} µs, ${health_p99} µs |
 | allocation PUT: requests/s, p50, p99 | ${put_rps}/s, ${put_p50} µs, ${put_p99} µs |
-| **PUT/health throughput** (target >= 0.80) | **$(ratio "$put_rps" "$health_rps")** |
-| **PUT/health p99** (target <= 2.0) | **$(ratio "$put_p99" "$health_p99")** |
+| **PUT/health throughput** (target >= 0.80), median round | **$(ratio "$put_rps" "$health_rps")** (rounds: ${all_ratios}) |
+| **PUT/health p99** (target <= 2.0), same round | **$(ratio "$put_p99" "$health_p99")** |
 | allocation outcomes in the PUT run | ${outcomes} |
 | start to first answer (median, slowest of 7) | ${startup_median} ms, ${startup_max} ms |
 | resident memory idle, after load | ${idle_rss} MB, ${loaded_rss} MB |
 | ${SCALE_ACCOUNTS} accounts: start to first answer, resident memory | ${scale_startup} ms, ${scale_rss} MB |
 
-${CONNECTIONS} connections, ${DURATION} s per run, wrk with one thread on CPU ${load_cpu}, server on CPU ${server_cpu}.
+${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s per route, wrk with one thread on CPU ${load_cpu}, server on CPU ${server_cpu}.
 REPORT
