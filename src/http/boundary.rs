@@ -98,9 +98,10 @@ pub(crate) async fn boundary(
         }
     };
 
-    if let Some(problem) = response.extensions_mut().remove::<Problem>() {
-        problem.render(&trace_id, &mut response);
-    }
+    let rendered = response
+        .extensions_mut()
+        .remove::<Problem>()
+        .map(|problem| problem.render(&trace_id, &mut response));
     if let Ok(value) = HeaderValue::from_str(&trace_id) {
         response.headers_mut().insert("x-request-id", value);
     }
@@ -121,10 +122,12 @@ pub(crate) async fn boundary(
     if let Some(unix_millis) = arrived {
         let mut response_body = None;
         if !dropped && !carries_secrets(path) {
-            response_body = match response.extensions_mut().remove::<AnswerBody>() {
-                Some(AnswerBody(bytes)) => Some(bytes),
+            // A rendered problem replaced whatever body the handler wrote.
+            let answer = response.extensions_mut().remove::<AnswerBody>();
+            response_body = match rendered.or(answer.map(|AnswerBody(bytes)| bytes)) {
+                Some(bytes) => Some(bytes),
                 None => {
-                    // Problem bodies and fault answers: small, already-buffered values.
+                    // Fault answers: small, already-buffered values.
                     let (parts, body) = response.into_parts();
                     let bytes = axum::body::to_bytes(body, usize::MAX)
                         .await

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use axum::body::Bytes;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -253,17 +254,19 @@ impl Problem {
         }
     }
 
-    /// Writes the problem into `response` as its body, stamped with `trace_id`.
-    pub(crate) fn render(mut self, trace_id: &str, response: &mut Response) {
+    /// Writes the problem into `response` as its body, stamped with
+    /// `trace_id`; returns the body (a reference count) for the journal.
+    pub(crate) fn render(mut self, trace_id: &str, response: &mut Response) -> Bytes {
         self.trace_id = trace_id.to_owned();
         // Serializing plain strings and numbers cannot fail.
-        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let body = Bytes::from(serde_json::to_vec(&self).unwrap_or_default());
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json; charset=utf-8"),
         );
         response.headers_mut().remove(header::CONTENT_LENGTH);
-        *response.body_mut() = body.into();
+        *response.body_mut() = body.clone().into();
+        body
     }
 }
 
