@@ -94,11 +94,11 @@ pub struct Record<'a> {
     pub faulted: bool,
 }
 
-impl Record<'_> {
+impl<'a> Record<'a> {
     /// A record of a request with no answer yet worth noting: status 0, no
     /// bodies; for tests and as a base for struct update syntax.
-    pub fn new<'a>(method: &'static str, path: &'a str, request_id: &'a str) -> Record<'a> {
-        Record {
+    pub fn new(method: &'static str, path: &'a str, request_id: &'a str) -> Self {
+        Self {
             unix_millis: super::unix_millis(),
             method,
             path,
