@@ -94,28 +94,6 @@ pub struct Record<'a> {
     pub faulted: bool,
 }
 
-impl<'a> Record<'a> {
-    /// A record of a request with no answer yet worth noting: status 0, no
-    /// bodies; for tests and as a base for struct update syntax.
-    pub fn new(method: &'static str, path: &'a str, request_id: &'a str) -> Self {
-        Self {
-            unix_millis: super::unix_millis(),
-            method,
-            path,
-            query: None,
-            route: None,
-            account_id: None,
-            status: 0,
-            duration_ms: 0.0,
-            request_id,
-            content_type: None,
-            request_body: None,
-            response_body: None,
-            faulted: false,
-        }
-    }
-}
-
 impl Entry {
     /// Copies the record's parts into one allocation; bodies are cut at
     /// [`BODY_LIMIT`] and empty bodies are absent.
@@ -419,10 +397,29 @@ fn body_text(bytes: &[u8], truncated: bool) -> Cow<'_, str> {
 mod tests {
     use super::*;
 
+    /// A request with status 0 and no bodies, to update with `..`.
+    fn record<'a>(method: &'static str, path: &'a str, request_id: &'a str) -> Record<'a> {
+        Record {
+            unix_millis: crate::control::unix_millis(),
+            method,
+            path,
+            query: None,
+            route: None,
+            account_id: None,
+            status: 0,
+            duration_ms: 0.0,
+            request_id,
+            content_type: None,
+            request_body: None,
+            response_body: None,
+            faulted: false,
+        }
+    }
+
     fn entry(path: &str, status: u16) -> Record<'_> {
         Record {
             status,
-            ..Record::new("PUT", path, "id")
+            ..record("PUT", path, "id")
         }
     }
 
@@ -500,11 +497,11 @@ mod tests {
             content_type: Some("application/json"),
             request_body: Some(b"{}"),
             response_body: Some(b"[1]"),
-            ..Record::new("GET", "/la/api/account/acct/user-license", "req-1")
+            ..record("GET", "/la/api/account/acct/user-license", "req-1")
         });
         journal.record(&Record {
             request_body: Some(b""),
-            ..Record::new("POST", "/p", "req-2")
+            ..record("POST", "/p", "req-2")
         });
         let [second, first] = journal.find(&Filter::default(), 2).try_into().unwrap();
         assert_eq!(first.path(), "/la/api/account/acct/user-license");

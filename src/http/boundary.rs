@@ -56,6 +56,12 @@ pub(crate) async fn boundary(
     let started = Instant::now();
     let trace_id = request_id::for_request(request.headers());
     let method = control::interned(Interned::Method, request.method().as_str());
+    // The router has matched by the time this layer runs (axum wraps each
+    // route with it); requests no route matched carry no template.
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|matched| control::interned(Interned::Route, matched.as_str()));
     let uri = request.uri().clone();
     let path = uri.path();
     let admin = path == "/__admin" || path.starts_with("/__admin/");
@@ -105,10 +111,6 @@ pub(crate) async fn boundary(
     if let Ok(value) = HeaderValue::from_str(&trace_id) {
         response.headers_mut().insert("x-request-id", value);
     }
-    let route = response
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|matched| control::interned(Interned::Route, matched.as_str()));
     // A dropped connection has no status: journal and metrics record 0.
     let status = if dropped {
         0

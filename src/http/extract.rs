@@ -175,13 +175,11 @@ fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
     };
     let media_type = content_type.split(';').next().unwrap_or_default().trim();
     let is = |expected: &str| media_type.eq_ignore_ascii_case(expected);
-    let structured_json = media_type
-        .get(.."application/".len())
-        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("application/"))
-        && media_type.len() > "application/+json".len()
-        && media_type
-            .get(media_type.len() - "+json".len()..)
-            .is_some_and(|suffix| suffix.eq_ignore_ascii_case("+json"));
+    // `application/*+json`, compared as bytes: no case folding into a new string.
+    let (bytes, prefix, suffix) = (media_type.as_bytes(), b"application/", b"+json");
+    let structured_json = bytes.len() > prefix.len() + suffix.len()
+        && bytes[..prefix.len()].eq_ignore_ascii_case(prefix)
+        && bytes[bytes.len() - suffix.len()..].eq_ignore_ascii_case(suffix);
     let accepted = is("application/json") || is("text/json") || structured_json;
     if accepted {
         Ok(())

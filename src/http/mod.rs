@@ -13,9 +13,9 @@ mod request_id;
 mod users;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, Uri, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
@@ -159,8 +159,6 @@ pub fn router(state: AppState) -> Router {
         // Registered after every route: axum applies it to the routes so far.
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(route_not_found)
-        // Runs on matched routes only: tells the boundary which route answered.
-        .route_layer(middleware::from_fn(remember_route))
         .with_state(state.clone())
         // Each layer wraps the ones before it, so the boundary is outermost:
         // it sees every request and every answer, including panics turned
@@ -170,16 +168,6 @@ pub fn router(state: AppState) -> Router {
             panic_response,
         ))
         .layer(middleware::from_fn_with_state(state, boundary::boundary))
-}
-
-/// Copies the matched route template to the response, for the boundary's log line.
-async fn remember_route(request: Request, next: Next) -> Response {
-    let matched = request.extensions().get::<MatchedPath>().cloned();
-    let mut response = next.run(request).await;
-    if let Some(matched) = matched {
-        response.extensions_mut().insert(matched);
-    }
-    response
 }
 
 async fn route_not_found(method: Method, uri: Uri) -> ApiError {
