@@ -4,8 +4,10 @@
 //! caller's token first, then the path, then the body.
 
 use std::borrow::Cow;
+use std::future::poll_fn;
+use std::pin::Pin;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::{HeaderMap, Method, header, request::Parts};
 use serde::de::DeserializeOwned;
@@ -132,14 +134,12 @@ impl<T: FromJson> FromRequest<AppState> for AspNetJson<T> {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let content_type = request.headers().get(header::CONTENT_TYPE).cloned();
-        let body = Bytes::from_request(request, state)
+        let limit = state.settings.body_limit;
+        let body = read_body(request.into_body(), limit)
             .await
-            .map_err(|rejection| {
-                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge {
-                        limit: state.settings.body_limit,
-                    }
-                } else {
+            .map_err(|error| match error {
+                BodyError::TooLarge => ApiError::PayloadTooLarge { limit },
+                BodyError::Unreadable => {
                     ApiError::validation("$", "The request body could not be read.")
                 }
             })?;
@@ -147,6 +147,45 @@ impl<T: FromJson> FromRequest<AppState> for AspNetJson<T> {
         check_content_type(content_type.as_ref().and_then(|v| v.to_str().ok()))?;
         decode(&body).map(Self)
     }
+}
+
+enum BodyError {
+    TooLarge,
+    Unreadable,
+}
+
+/// Reads a whole request body of at most `limit` bytes. A body that arrives
+/// in one piece, as small ones do, is handed on as it is: no copy, and none
+/// of the buffering `Bytes::from_request` sets up for the general case.
+async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, BodyError> {
+    let limit = u64::try_from(limit).unwrap_or(u64::MAX);
+    // A declared length over the limit is refused before reading any of it.
+    if http_body::Body::size_hint(&body).lower() > limit {
+        return Err(BodyError::TooLarge);
+    }
+    let mut whole = Bytes::new();
+    let mut joined: Option<Vec<u8>> = None;
+    while let Some(frame) = poll_fn(|cx| http_body::Body::poll_frame(Pin::new(&mut body), cx)).await
+    {
+        let Ok(data) = frame.map_err(|_| BodyError::Unreadable)?.into_data() else {
+            continue; // trailers
+        };
+        let read = joined.as_ref().map_or(whole.len(), Vec::len) + data.len();
+        if u64::try_from(read).unwrap_or(u64::MAX) > limit {
+            return Err(BodyError::TooLarge);
+        }
+        match &mut joined {
+            None if whole.is_empty() => whole = data,
+            None => {
+                let mut buffer = Vec::with_capacity(read);
+                buffer.extend_from_slice(&whole);
+                buffer.extend_from_slice(&data);
+                joined = Some(buffer);
+            }
+            Some(buffer) => buffer.extend_from_slice(&data),
+        }
+    }
+    Ok(joined.map_or(whole, Bytes::from))
 }
 
 /// The body with the values of `secrets` (top-level properties, any case)
