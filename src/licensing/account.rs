@@ -288,19 +288,19 @@ impl Account {
         id: &GroupId,
         rule: Option<Rule>,
     ) -> Result<(), Vec<Conflict>> {
-        // One lookup for the member count and the old rule.
-        let group = self.groups.get(id);
-        let members = group.map_or(1, |g| g.members.count());
+        // One lookup for the member count, the old rule and the update.
+        let group = self.groups.get_mut(id);
+        let members = group.as_ref().map_or(1, |g| g.members.count());
         let mut change = SeatChange::default();
         if let Some(new) = &rule {
             change.require(new.codes());
             change.reserve(new.usage(members));
         }
-        if let Some(old) = group.and_then(|g| g.rule.as_ref()) {
+        if let Some(old) = group.as_ref().and_then(|g| g.rule.as_ref()) {
             change.release(old.usage(members));
         }
         change.apply_to(&mut self.licenses)?;
-        match (self.groups.get_mut(id), rule) {
+        match (group, rule) {
             (Some(group), rule) => {
                 group.rule = rule;
                 // A group that only existed for its rule goes with it.
@@ -446,6 +446,8 @@ struct ChangeLine<'a> {
     required: bool,
     reserve: u64,
     release: u64,
+    /// The code's used seats before this line was committed.
+    committed_over: Option<u64>,
 }
 
 impl<'a> SeatChange<'a> {
@@ -459,6 +461,7 @@ impl<'a> SeatChange<'a> {
                     required: false,
                     reserve: 0,
                     release: 0,
+                    committed_over: None,
                 });
                 self.lines.len() - 1
             }
@@ -486,50 +489,54 @@ impl<'a> SeatChange<'a> {
         }
     }
 
-    /// Checks the change against an account's licenses, then commits it
-    /// whole, or nothing.
+    /// Checks the change against an account's licenses and commits it
+    /// whole, or nothing. Each code is looked up once: lines that fit are
+    /// committed as they are checked, and undone if another line conflicts.
     fn apply_to(
-        self,
+        mut self,
         licenses: &mut Option<BTreeMap<BundleCode, Seats>>,
     ) -> Result<(), Vec<Conflict>> {
-        let conflicts: Vec<Conflict> = self
-            .lines
-            .iter()
-            .filter_map(|line| {
-                let Some(seats) = licenses.as_ref().and_then(|l| l.get(line.code)) else {
-                    return (line.required || line.reserve > 0).then(|| Conflict {
+        let mut conflicts = Vec::new();
+        for line in &mut self.lines {
+            let Some(seats) = licenses.as_mut().and_then(|l| l.get_mut(line.code)) else {
+                if line.required || line.reserve > 0 {
+                    conflicts.push(Conflict {
                         code: line.code.clone(),
                         requested: line.reserve,
                         used: 0,
                         total: 0,
                     });
-                };
-                let after = seats
-                    .used
-                    .saturating_sub(line.release)
-                    .saturating_add(line.reserve);
-                (line.reserve > line.release && after > seats.total).then(|| Conflict {
+                }
+                continue;
+            };
+            let after = seats
+                .used
+                .saturating_sub(line.release)
+                .saturating_add(line.reserve);
+            if line.reserve > line.release && after > seats.total {
+                conflicts.push(Conflict {
                     code: line.code.clone(),
                     requested: line.reserve,
                     used: seats.used,
                     total: seats.total,
-                })
-            })
-            .collect();
-        if !conflicts.is_empty() {
-            return Err(conflicts);
-        }
-        if let Some(licenses) = licenses.as_mut() {
-            for line in self.lines {
-                if let Some(seats) = licenses.get_mut(line.code) {
-                    seats.used = seats
-                        .used
-                        .saturating_sub(line.release)
-                        .saturating_add(line.reserve);
-                }
+                });
+            } else {
+                line.committed_over = Some(seats.used);
+                seats.used = after;
             }
         }
-        Ok(())
+        if conflicts.is_empty() {
+            return Ok(());
+        }
+        for line in &self.lines {
+            let Some(before) = line.committed_over else {
+                continue;
+            };
+            if let Some(seats) = licenses.as_mut().and_then(|l| l.get_mut(line.code)) {
+                seats.used = before;
+            }
+        }
+        Err(conflicts)
     }
 }
 
