@@ -28,7 +28,12 @@ pub(crate) enum Json<'a> {
 impl<'a> Json<'a> {
     /// Reads one JSON document; errors are `serde_json`'s, with their positions.
     pub(crate) fn parse(text: &'a [u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(text)
+        // Checked once as a whole, the text need not be checked string by string.
+        match std::str::from_utf8(text) {
+            Ok(text) => serde_json::from_str(text),
+            // serde_json's error says where the bad byte is.
+            Err(_) => serde_json::from_slice(text),
+        }
     }
 }
 
@@ -186,6 +191,11 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+        let not_utf8 = Json::parse(b"{\"a\": \"\xff\"}").unwrap_err();
+        assert_eq!(
+            not_utf8.to_string(),
+            "invalid unicode code point at line 1 column 8"
+        );
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         let error = Json::parse(deep.as_bytes()).unwrap_err();
         assert!(error.to_string().contains("recursion limit"), "{error}");
