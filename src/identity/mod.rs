@@ -83,6 +83,27 @@ impl Access {
     }
 }
 
+/// Whether a valid token of organization `prt_id` with `scopes` may do
+/// `access` on `account_id`: the scope must grant it and, in strict mode,
+/// the account must be the token's own.
+fn grant(
+    mode: AuthMode,
+    access: Access,
+    prt_id: &str,
+    scopes: &[String],
+    account_id: &str,
+) -> Result<(), Denied> {
+    if !access.granted_by(scopes) {
+        return Err(Denied::Forbidden(access.scope().to_owned()));
+    }
+    if mode == AuthMode::Strict && prt_id != account_id {
+        return Err(Denied::Forbidden(format!(
+            "access to account {account_id} (it belongs to organization {prt_id})"
+        )));
+    }
+    Ok(())
+}
+
 /// The time tokens are issued and checked at: the system clock, or a manual
 /// one that tests move forward instead of sleeping.
 #[derive(Debug, Clone, Default)]
@@ -600,51 +621,48 @@ impl Authority {
             return Ok(());
         }
         let token = token.ok_or(Denied::Missing)?;
-        let now = self.settings.clock.now();
-        let declared = self.registry().tokens.get(token).cloned();
-        let (prt_id, scopes) = match declared {
-            Some(declared) => {
-                if let Some(expiry) = declared.expires_at.filter(|&exp| exp <= now) {
+        // A declared token is checked in place, under the read lock: the
+        // usual request clones nothing and reads the clock only for an expiry.
+        if let Some(declared) = self.registry().tokens.get(token) {
+            if let Some(expiry) = declared.expires_at {
+                let now = self.settings.clock.now();
+                if expiry <= now {
                     return Err(Denied::Invalid(format!(
                         "The token expired at {expiry} (now {now})."
                     )));
                 }
-                (declared.account_id, declared.scopes)
             }
-            None => match self.verify(token) {
-                Verified::Ours(claims) => {
-                    if claims.exp <= now {
-                        return Err(Denied::Invalid(format!(
-                            "The token expired at {} (now {now}).",
-                            claims.exp
-                        )));
-                    }
-                    if claims.nbf > now {
-                        return Err(Denied::Invalid(format!(
-                            "The token is not valid before {}.",
-                            claims.nbf
-                        )));
-                    }
-                    (claims.prt_id, claims.scope)
-                }
-                Verified::Rejected(reason) => return Err(Denied::Invalid(reason)),
-                Verified::Foreign if mode == AuthMode::Strict => {
-                    return Err(Denied::Invalid(
-                        "The token was not issued by this emulator.".to_owned(),
-                    ));
-                }
-                Verified::Foreign => return Ok(()),
-            },
-        };
-        if !access.granted_by(&scopes) {
-            return Err(Denied::Forbidden(access.scope().to_owned()));
+            return grant(
+                mode,
+                access,
+                &declared.account_id,
+                &declared.scopes,
+                account_id,
+            );
         }
-        if mode == AuthMode::Strict && prt_id != account_id {
-            return Err(Denied::Forbidden(format!(
-                "access to account {account_id} (it belongs to organization {prt_id})"
-            )));
+        match self.verify(token) {
+            Verified::Ours(claims) => {
+                let now = self.settings.clock.now();
+                if claims.exp <= now {
+                    return Err(Denied::Invalid(format!(
+                        "The token expired at {} (now {now}).",
+                        claims.exp
+                    )));
+                }
+                if claims.nbf > now {
+                    return Err(Denied::Invalid(format!(
+                        "The token is not valid before {}.",
+                        claims.nbf
+                    )));
+                }
+                grant(mode, access, &claims.prt_id, &claims.scope, account_id)
+            }
+            Verified::Rejected(reason) => Err(Denied::Invalid(reason)),
+            Verified::Foreign if mode == AuthMode::Strict => Err(Denied::Invalid(
+                "The token was not issued by this emulator.".to_owned(),
+            )),
+            Verified::Foreign => Ok(()),
         }
-        Ok(())
     }
 
     /// Checks a token against the signing key.
