@@ -10,7 +10,7 @@ mod keys;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use dashmap::DashMap;
@@ -328,6 +328,8 @@ pub struct Authority {
     registry: RwLock<Registry>,
     /// Refresh tokens issued and not yet used (they rotate on use).
     refresh_tokens: DashMap<String, Grant>,
+    /// What checking each recent JWT against the key found (see [`Verifications`]).
+    verified: Verifications,
 }
 
 /// The client a token request authenticated as.
@@ -345,6 +347,7 @@ impl Authority {
             key,
             registry: RwLock::new(Registry::from_fixtures(fixtures)),
             refresh_tokens: DashMap::new(),
+            verified: Verifications::default(),
         }
     }
 
@@ -671,6 +674,17 @@ impl Authority {
         if token.bytes().filter(|&b| b == b'.').count() != 2 {
             return Verified::Foreign;
         }
+        if let Some(known) = self.verified.get(token) {
+            return known;
+        }
+        let found = self.check_signature(token);
+        self.verified.insert(token, found.clone());
+        found
+    }
+
+    /// What the key says of a JWT: a pure function of the two (times are
+    /// checked by the caller against the clock), so its answer can be kept.
+    fn check_signature(&self, token: &str) -> Verified {
         let Ok(header) = jsonwebtoken::decode_header(token) else {
             return Verified::Foreign;
         };
@@ -692,7 +706,7 @@ impl Authority {
         validation.required_spec_claims.clear();
         validation.set_audience(&[AUDIENCE]);
         match jsonwebtoken::decode::<Claims>(token, decoding, &validation) {
-            Ok(data) => Verified::Ours(data.claims),
+            Ok(data) => Verified::Ours(Arc::new(data.claims)),
             Err(_) if !ours => Verified::Foreign,
             Err(error) => Verified::Rejected(match error.kind() {
                 jsonwebtoken::errors::ErrorKind::InvalidSignature => {
@@ -710,10 +724,44 @@ impl Authority {
     }
 }
 
+#[derive(Debug, Clone)]
 enum Verified {
-    Ours(Claims),
+    Ours(Arc<Claims>),
     Rejected(String),
     Foreign,
+}
+
+/// Tokens already checked against the signing key, with what was found.
+///
+/// Checking an RS256 signature costs far more than the rest of a request,
+/// and clients send the same token again and again. The key never changes
+/// while the emulator runs, so the finding holds for good; expiry and
+/// not-before are still checked on every request. At most
+/// [`Verifications::LIMIT`] tokens are kept: when full, the store starts
+/// afresh (the tokens in use come back on their next request).
+#[derive(Debug, Default)]
+struct Verifications(RwLock<HashMap<Box<str>, Verified>>);
+
+impl Verifications {
+    const LIMIT: usize = 1024;
+
+    fn get(&self, token: &str) -> Option<Verified> {
+        let known = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        known.get(token).cloned()
+    }
+
+    fn insert(&self, token: &str, found: Verified) {
+        let mut known = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if known.len() >= Self::LIMIT {
+            known.clear();
+        }
+        known.insert(token.into(), found);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.read().unwrap_or_else(PoisonError::into_inner).len()
+    }
 }
 
 /// The scopes a request gets: those it asks for, all of which the client must
@@ -745,4 +793,24 @@ fn resolve_scopes(
         }
     }
     Ok(scopes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_verification_store_keeps_what_it_found_and_stays_bounded() {
+        let store = Verifications::default();
+        store.insert("a.b.c", Verified::Rejected("bad".to_owned()));
+        assert!(matches!(store.get("a.b.c"), Some(Verified::Rejected(r)) if r == "bad"));
+        assert!(store.get("a.b.d").is_none());
+
+        for i in 0..Verifications::LIMIT + 10 {
+            store.insert(&format!("x.y.{i}"), Verified::Foreign);
+            assert!(store.len() <= Verifications::LIMIT);
+        }
+        let last = format!("x.y.{}", Verifications::LIMIT + 9);
+        assert!(matches!(store.get(&last), Some(Verified::Foreign)));
+    }
 }
