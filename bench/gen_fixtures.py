@@ -2,7 +2,8 @@
 """Fixture generator for benchmarks and scale checks.
 
   gen_fixtures.py bench OUT      a few accounts with many groups: small groups whose
-                                 rules fit (200) and large ones whose rules never do (409)
+                                 rules fit (200) and large ones whose rules never do (409);
+                                 a client, bench-app, for a token from the token endpoint
   gen_fixtures.py scale N OUT    N accounts, each with a group, a rule and a direct user
 """
 import json
@@ -22,7 +23,11 @@ def bench():
             "licenses": {code: 1000 for code in CODES},
             "groups": groups,
         })
-    return {"accounts": accounts}
+    # For the run with a token from the token endpoint (lenient mode lets it
+    # reach every bench account).
+    clients = [{"clientId": "bench-app", "clientSecret": "bench-secret", "accountId": "bench-0",
+                "scopes": ["PM.License"]}]
+    return {"accounts": accounts, "clients": clients}
 
 
 def scale(n):

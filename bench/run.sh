@@ -5,15 +5,16 @@
 #   CONNECTIONS connections, alternating for ROUNDS rounds; the headline is
 #   (b)/(a) throughput and p99 of the median round (by throughput ratio), so
 #   a burst of noise on a shared machine moves one round, not the result;
-#   plus start-up time to the first answered request, idle and loaded
+#   (c) the same PUT once more with a token from the token endpoint, the
+#   usual client flow; plus start-up time to the first answered request, idle and loaded
 #   resident memory, and memory and start-up with 100,000 accounts.
 # Server and load generator are pinned to different cores when there are two.
 # Not part of CI: it measures, it asserts nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION="${DURATION:-10}"
-ROUNDS="${ROUNDS:-3}"
+DURATION="${DURATION:-6}"
+ROUNDS="${ROUNDS:-5}"
 CONNECTIONS="${CONNECTIONS:-64}"
 SCALE_ACCOUNTS="${SCALE_ACCOUNTS:-100000}"
 
@@ -74,6 +75,11 @@ median = sorted(range(len(rounds)), key=lambda i: ratios[i])[len(rounds) // 2]
 fields = ["%.0f" % v for v in rounds[median]]
 print(" ".join(fields), ",".join("%.2f" % r for r in ratios))
 ')
+# The usual client flow: a token from the token endpoint, sent with every call.
+jwt="$(curl -s -X POST "$base/identity_/connect/token" -d grant_type=client_credentials \
+  -d client_id=bench-app -d client_secret=bench-secret |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')"
+read -r jwt_rps _ jwt_p99 < <(BENCH_TOKEN="$jwt" load bench/allocations.lua "$base")
 loaded_rss="$(rss_mb "$server")"
 outcomes="$(curl -s "$base/__admin/metrics" | awk -F'[{}]' '/^license_mock_allocations_total/ {split($2,a,"outcome=\""); sub(/".*/,"",a[2]); printf "%s=%s ", a[2], $3}')"
 kill "$server"
@@ -98,7 +104,8 @@ cat <<REPORT
 | allocation PUT: requests/s, p50, p99 | ${put_rps}/s, ${put_p50} µs, ${put_p99} µs |
 | **PUT/health throughput** (target >= 0.80), median round | **$(ratio "$put_rps" "$health_rps")** (rounds: ${all_ratios}) |
 | **PUT/health p99** (target <= 2.0), same round | **$(ratio "$put_p99" "$health_p99")** |
-| allocation outcomes in the PUT run | ${outcomes} |
+| allocation PUT with an issued JWT (one run after the rounds): requests/s, p99 | ${jwt_rps}/s, ${jwt_p99} µs ($(ratio "$jwt_rps" "$health_rps") of health) |
+| allocation outcomes in the PUT runs | ${outcomes} |
 | start to first answer (median, slowest of 7) | ${startup_median} ms, ${startup_max} ms |
 | resident memory idle, after load | ${idle_rss} MB, ${loaded_rss} MB |
 | ${SCALE_ACCOUNTS} accounts: start to first answer, resident memory | ${scale_startup} ms, ${scale_rss} MB |
