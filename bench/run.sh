@@ -80,6 +80,7 @@ jwt="$(curl -s -X POST "$base/identity_/connect/token" -d grant_type=client_cred
   -d client_id=bench-app -d client_secret=bench-secret |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')"
 read -r jwt_rps _ jwt_p99 < <(BENCH_TOKEN="$jwt" load bench/allocations.lua "$base")
+jwt_rps="$(printf '%.0f' "$jwt_rps")"
 loaded_rss="$(rss_mb "$server")"
 outcomes="$(curl -s "$base/__admin/metrics" | awk -F'[{}]' '/^license_mock_allocations_total/ {split($2,a,"outcome=\""); sub(/".*/,"",a[2]); printf "%s=%s ", a[2], $3}')"
 kill "$server"
