@@ -228,11 +228,12 @@ impl Faults {
     }
 
     /// Decides what happens to a request; counts it against the rules it matches.
-    pub fn decide(&self, method: &str, path: &str, account_id: Option<&str>) -> Decision {
+    pub fn decide(&self, method: &str, path: &str) -> Decision {
         let mut decision = Decision::default();
         if self.active.load(Ordering::Acquire) == 0 {
             return decision;
         }
+        let account_id = super::account_in_path(path);
         let mut rules = self.lock();
         for rule in rules.iter_mut() {
             let Match {
@@ -329,7 +330,7 @@ mod tests {
         };
         faults.add(spec).expect("valid");
         let seen: Vec<Option<u16>> = (0..6)
-            .map(|_| status(&faults.decide("PUT", "/x", None)))
+            .map(|_| status(&faults.decide("PUT", "/x")))
             .collect();
         assert_eq!(seen, [None, None, Some(503), Some(503), None, None]);
     }
@@ -345,7 +346,7 @@ mod tests {
             };
             faults.add(spec).expect("valid");
             (0..64)
-                .map(|_| status(&faults.decide("GET", "/y", None)).is_some())
+                .map(|_| status(&faults.decide("GET", "/y")).is_some())
                 .collect::<Vec<bool>>()
         };
         let first = run();
@@ -365,7 +366,7 @@ mod tests {
         faults.add(slow).expect("valid");
         faults.add(respond(429)).expect("valid");
         faults.add(respond(500)).expect("valid");
-        let decision = faults.decide("PUT", "/z", Some("1"));
+        let decision = faults.decide("PUT", "/z");
         assert_eq!(decision.delay, Duration::from_millis(100));
         assert_eq!(status(&decision), Some(429));
     }
@@ -383,19 +384,19 @@ mod tests {
         };
         faults.add(spec).expect("valid");
         assert_eq!(
-            status(&faults.decide("GET", "/la/group/g", Some("1234"))),
+            status(&faults.decide("GET", "/la/api/account/1234/user-license/group/g")),
             None
         );
         assert_eq!(
-            status(&faults.decide("PUT", "/la/group/g", Some("9"))),
+            status(&faults.decide("PUT", "/la/api/account/9/user-license/group/g")),
             None
         );
         assert_eq!(
-            status(&faults.decide("PUT", "/la/users", Some("1234"))),
+            status(&faults.decide("PUT", "/la/api/account/1234/user-license")),
             None
         );
         assert_eq!(
-            status(&faults.decide("PUT", "/la/group/g", Some("1234"))),
+            status(&faults.decide("PUT", "/la/api/account/1234/user-license/group/g")),
             Some(503)
         );
     }

@@ -21,8 +21,8 @@ pub const BODY_LIMIT: usize = 4096;
 
 /// One request and its answer.
 ///
-/// The text parts (path, query, account, request id, content type and the
-/// two bodies) are copied end to end into one allocation: recording costs
+/// The text parts (path, query, request id, content type and the two
+/// bodies) are copied end to end into one allocation: recording costs
 /// one copy per request instead of one allocation per part.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -54,14 +54,13 @@ pub struct Entry {
 enum Part {
     Path,
     Query,
-    AccountId,
     RequestId,
     ContentType,
     RequestBody,
     ResponseBody,
 }
 
-const PARTS: usize = 7;
+const PARTS: usize = 6;
 
 /// What [`Journal::record`] is given: borrowed parts, copied once.
 #[derive(Debug, Clone, Copy)]
@@ -76,8 +75,6 @@ pub struct Record<'a> {
     pub query: Option<&'a str>,
     /// The route template that served it, if one matched.
     pub route: Option<&'static str>,
-    /// The account in the path, if any.
-    pub account_id: Option<&'a str>,
     /// Status of the answer (0 for a dropped connection).
     pub status: u16,
     /// Time to answer, in milliseconds.
@@ -103,7 +100,6 @@ impl Entry {
         let parts: [Option<&[u8]>; PARTS] = [
             Some(record.path.as_bytes()),
             record.query.map(str::as_bytes),
-            record.account_id.map(str::as_bytes),
             Some(record.request_id.as_bytes()),
             record.content_type.map(str::as_bytes),
             request_body.map(|(b, _)| b),
@@ -156,9 +152,10 @@ impl Entry {
         self.str(Part::Query)
     }
 
-    /// The account in the path, if any.
+    /// The account in the path, if any (read from the path when asked:
+    /// recording a request does not look for it).
     pub fn account_id(&self) -> Option<&str> {
-        self.str(Part::AccountId)
+        super::account_in_path(self.path())
     }
 
     /// The `x-request-id` / `traceId` of the answer.
@@ -405,7 +402,6 @@ mod tests {
             path,
             query: None,
             route: None,
-            account_id: None,
             status: 0,
             duration_ms: 0.0,
             request_id,
@@ -493,7 +489,6 @@ mod tests {
         let journal = Journal::new(2);
         journal.record(&Record {
             query: Some("a=1"),
-            account_id: Some("acct"),
             content_type: Some("application/json"),
             request_body: Some(b"{}"),
             response_body: Some(b"[1]"),

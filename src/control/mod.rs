@@ -63,9 +63,6 @@ impl ControlPlane {
 /// allocating. Only bounded sets may come here: route templates (fixed at
 /// build time) and standard methods; anything else maps to `"OTHER"`.
 pub fn interned(kind: Interned, value: &str) -> &'static str {
-    use std::collections::HashSet;
-    use std::sync::{OnceLock, RwLock};
-    static SEEN: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
     const METHODS: [&str; 9] = [
         "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
     ];
@@ -76,6 +73,33 @@ pub fn interned(kind: Interned, value: &str) -> &'static str {
             .copied()
             .unwrap_or("OTHER");
     }
+    // Axum hands every request of a route the same shared template, so a
+    // small per-thread cache by address (checked by content, since an
+    // address may be reused after a router is dropped) answers without
+    // hashing the template or taking the lock.
+    type Slot = std::cell::Cell<(usize, &'static str)>;
+    thread_local! {
+        static RECENT: [Slot; 16] = const { [const { Slot::new((0, "")) }; 16] };
+    }
+    let address = value.as_ptr() as usize;
+    RECENT.with(|recent| {
+        let slot = &recent[(address >> 4) % 16];
+        match slot.get() {
+            (seen, route) if seen == address && route == value => route,
+            _ => {
+                let route = interned_route(value);
+                slot.set((address, route));
+                route
+            }
+        }
+    })
+}
+
+/// The leaked copy of a route template, made on first sight.
+fn interned_route(value: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{OnceLock, RwLock};
+    static SEEN: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
     let seen = SEEN.get_or_init(Default::default);
     if let Some(found) = seen
         .read()
@@ -127,20 +151,24 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
-/// The account id in a license path: the segment after `/api/account/`.
+/// The account id in a license path: the segment after the first
+/// `api/account/` pair of segments; none for `authenticate` or an empty one.
+///
+/// Not on the request path: the journal and fault rules work it out from the
+/// path only when they are asked for it.
 pub fn account_in_path(path: &str) -> Option<&str> {
-    let mut segments = path.split('/');
-    while let Some(segment) = segments.next() {
-        if segment == "api" {
-            let mut rest = segments.clone();
-            if rest.next() == Some("account") {
-                return rest
-                    .next()
-                    .filter(|s| !s.is_empty() && *s != "authenticate");
-            }
+    const PAIR: &[u8] = b"api/account/";
+    let bytes = path.as_bytes();
+    // Candidates start a segment: at the start or after a slash.
+    let mut start = 0;
+    loop {
+        if bytes[start..].starts_with(PAIR) {
+            let rest = &path[start + PAIR.len()..];
+            let account = rest.split_once('/').map_or(rest, |(account, _)| account);
+            return (!account.is_empty() && account != "authenticate").then_some(account);
         }
+        start += bytes[start..].iter().position(|&b| b == b'/')? + 1;
     }
-    None
 }
 
 #[cfg(test)]
@@ -167,6 +195,20 @@ mod tests {
     }
 
     #[test]
+    fn a_route_template_is_interned_by_content_even_at_a_reused_address() {
+        let mut template = String::from("/a/{first}");
+        let first = interned(Interned::Route, &template);
+        assert_eq!(first, "/a/{first}");
+        // Same address, new text: the per-thread cache must not answer the old one.
+        template.replace_range(.., "/b/{other}");
+        assert_eq!(interned(Interned::Route, &template), "/b/{other}");
+        assert_eq!(interned(Interned::Route, "/a/{first}"), first);
+        assert!(std::ptr::eq(interned(Interned::Route, "/a/{first}"), first));
+        assert_eq!(interned(Interned::Method, "PUT"), "PUT");
+        assert_eq!(interned(Interned::Method, "BREW"), "OTHER");
+    }
+
+    #[test]
     fn the_account_is_read_from_any_license_prefix() {
         assert_eq!(
             account_in_path("/org/lease_/api/account/1234/user-license"),
@@ -178,5 +220,10 @@ mod tests {
         );
         assert_eq!(account_in_path("/api/account/authenticate"), None);
         assert_eq!(account_in_path("/identity_/connect/token"), None);
+        // Whole segments only, and never an empty id.
+        assert_eq!(account_in_path("/xapi/account/1/user-license"), None);
+        assert_eq!(account_in_path("/la/api/account"), None);
+        assert_eq!(account_in_path("/la/api/account//user-license"), None);
+        assert_eq!(account_in_path("/la/api/account/7"), Some("7"));
     }
 }

@@ -24,24 +24,32 @@ use crate::control::faults::{Outcome, Respond};
 use crate::control::journal;
 use crate::control::{self, Interned};
 
+/// The bodies handlers leave for the journal: the request body a body
+/// extractor read (so the boundary need not buffer bodies itself; the
+/// extractor enforces the limit), and the answer `json_ok` wrote (a
+/// reference count, so the journal need not drain and rebuild the response).
+#[derive(Default)]
+struct Bodies {
+    request: Option<Bytes>,
+    answer: Option<Bytes>,
+}
+
 tokio::task_local! {
-    /// The request body a body extractor read, left for the journal. Set
-    /// only while the boundary runs a journaled request, so the boundary need
-    /// not buffer bodies itself (the extractor enforces the limit) and
-    /// nothing is kept for requests the journal skips.
-    static REQUEST_BODY: RefCell<Option<Bytes>>;
+    /// Set only while the boundary runs a journaled request: nothing is
+    /// kept for requests the journal skips.
+    static BODIES: RefCell<Bodies>;
 }
 
 /// Leaves the request body for the journal, if this request is journaled;
 /// `body` (which redacts secrets) is called only then.
 pub(crate) fn keep_request_body(body: impl FnOnce() -> Bytes) {
-    let _ = REQUEST_BODY.try_with(|slot| *slot.borrow_mut() = Some(body()));
+    let _ = BODIES.try_with(|bodies| bodies.borrow_mut().request = Some(body()));
 }
 
-/// A copy (a reference count) of an answer's body, left by `json_ok`, so
-/// the journal need not drain and rebuild the response body.
-#[derive(Debug, Clone)]
-pub(crate) struct AnswerBody(pub(crate) Bytes);
+/// Leaves an answer's body for the journal, if this request is journaled.
+pub(crate) fn keep_answer_body(body: &Bytes) {
+    let _ = BODIES.try_with(|bodies| bodies.borrow_mut().answer = Some(body.clone()));
+}
 
 /// Answers from identity routes carry tokens: the journal never keeps them.
 fn carries_secrets(path: &str) -> bool {
@@ -65,7 +73,6 @@ pub(crate) async fn boundary(
     let uri = request.uri().clone();
     let path = uri.path();
     let admin = path == "/__admin" || path.starts_with("/__admin/");
-    let account = (!admin).then(|| control::account_in_path(path)).flatten();
     let journaling = !admin && state.control.journal.enabled();
     let arrived = journaling.then(control::unix_millis);
     // A clone of a parsed header is a reference count, not a copy.
@@ -75,9 +82,9 @@ pub(crate) async fn boundary(
 
     let mut faulted = false;
     let mut dropped = false;
-    let (mut response, request_body) = 'answer: {
+    let (mut response, bodies) = 'answer: {
         if !admin {
-            let decision = state.control.faults.decide(method, path, account);
+            let decision = state.control.faults.decide(method, path);
             if !decision.delay.is_zero() {
                 tokio::time::sleep(decision.delay).await;
             }
@@ -85,22 +92,25 @@ pub(crate) async fn boundary(
                 Outcome::Pass => {}
                 Outcome::Respond(respond) => {
                     faulted = true;
-                    break 'answer (fault_response(respond), None);
+                    break 'answer (fault_response(respond), Bodies::default());
                 }
                 Outcome::Drop => {
                     (faulted, dropped) = (true, true);
-                    break 'answer (Response::new(Body::new(DroppedConnection)), None);
+                    break 'answer (
+                        Response::new(Body::new(DroppedConnection)),
+                        Bodies::default(),
+                    );
                 }
             }
         }
         if journaling {
             let answer = async {
                 let response = next.run(request).await;
-                (response, REQUEST_BODY.with(RefCell::take))
+                (response, BODIES.with(RefCell::take))
             };
-            REQUEST_BODY.scope(RefCell::new(None), answer).await
+            BODIES.scope(RefCell::default(), answer).await
         } else {
-            (next.run(request).await, None)
+            (next.run(request).await, Bodies::default())
         }
     };
 
@@ -124,9 +134,13 @@ pub(crate) async fn boundary(
     if let Some(unix_millis) = arrived {
         let mut response_body = None;
         if !dropped && !carries_secrets(path) {
-            // A rendered problem replaced whatever body the handler wrote.
-            let answer = response.extensions_mut().remove::<AnswerBody>();
-            response_body = match rendered.or(answer.map(|AnswerBody(bytes)| bytes)) {
+            // A rendered problem replaced whatever body the handler wrote;
+            // an answer the handler then dropped is not the one sent.
+            let sent = response.body().size_hint().exact();
+            let answer = bodies
+                .answer
+                .filter(|answer| Some(answer.len() as u64) == sent);
+            response_body = match rendered.or(answer) {
                 Some(bytes) => Some(bytes),
                 None => {
                     // Fault answers: small, already-buffered values.
@@ -145,12 +159,11 @@ pub(crate) async fn boundary(
             path,
             query: uri.query(),
             route,
-            account_id: account,
             status,
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
             request_id: &trace_id,
             content_type: content_type.as_ref().and_then(|v| v.to_str().ok()),
-            request_body: request_body.as_deref(),
+            request_body: bodies.request.as_deref(),
             response_body: response_body.as_deref(),
             faulted,
         });

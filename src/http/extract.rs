@@ -109,10 +109,12 @@ impl FromRequestParts<AppState> for Caller {
 
 /// The token of an `Authorization: Bearer <token>` header, if there is one.
 pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    // Visible ASCII, spaces and tabs: the only whitespace left to trim is
+    // spaces and tabs, found byte by byte.
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+    let space = value.bytes().position(|b| b == b' ')?;
+    let token = value[space + 1..].trim_matches([' ', '\t']);
+    (value[..space].eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// A request body decoded the way ASP.NET Core with System.Text.Json does:
@@ -212,7 +214,9 @@ fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
             detail: "the request has no Content-Type; send application/json".to_owned(),
         });
     };
-    let media_type = content_type.split(';').next().unwrap_or_default().trim();
+    // A parsed header value is visible ASCII, spaces and tabs.
+    let end = content_type.bytes().position(|b| b == b';');
+    let media_type = content_type[..end.unwrap_or(content_type.len())].trim_matches([' ', '\t']);
     let is = |expected: &str| media_type.eq_ignore_ascii_case(expected);
     // `application/*+json`, compared as bytes: no case folding into a new string.
     let (bytes, prefix, suffix) = (media_type.as_bytes(), b"application/", b"+json");

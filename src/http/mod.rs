@@ -210,19 +210,16 @@ pub(crate) fn json_ok(body: &impl Serialize) -> Response {
     match serde_json::to_vec(body) {
         Ok(bytes) => {
             let bytes = axum::body::Bytes::from(bytes);
-            let mut response = (
+            // The journal reads the answer from there instead of draining the body.
+            boundary::keep_answer_body(&bytes);
+            (
                 [(
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("application/json; charset=utf-8"),
                 )],
-                bytes.clone(),
+                bytes,
             )
-                .into_response();
-            // The journal reads the answer from here instead of draining the body.
-            response
-                .extensions_mut()
-                .insert(boundary::AnswerBody(bytes));
-            response
+                .into_response()
         }
         Err(error) => {
             ApiError::Internal(format!("cannot serialize an answer: {error}")).into_response()
