@@ -37,9 +37,12 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        axum::ServiceExt::<axum::extract::Request>::into_make_service(http::router(state)),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Why a [`MockServer`] could not start.

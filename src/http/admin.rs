@@ -30,7 +30,7 @@ use crate::licensing::{AdminError, GroupId};
 /// The admin routes, all under `/__admin`.
 pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     // Full paths rather than a nested router: nesting matches twice and
-    // rebuilds the URI on every request (see `license_routes`).
+    // rebuilds the URI on every request.
     let guarded = Router::new()
         .route("/__admin/reset", post(reset))
         .route("/__admin/state", get(state_document))

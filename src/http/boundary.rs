@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::error::Problem;
+use super::license;
 use super::request_id;
 use crate::control::faults::{Outcome, Respond};
 use crate::control::journal;
@@ -64,12 +65,16 @@ pub(crate) async fn boundary(
     let started = Instant::now();
     let trace_id = request_id::for_request(request.headers());
     let method = control::interned(Interned::Method, request.method().as_str());
-    // The router has matched by the time this layer runs (axum wraps each
-    // route with it); requests no route matched carry no template.
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|matched| control::interned(Interned::Route, matched.as_str()));
+    // A route has matched by the time this layer runs (it wraps each
+    // route's handlers): the license router leaves its template, axum's
+    // router its matched path; requests no route matched carry neither.
+    let extensions = request.extensions();
+    let route = match extensions.get::<license::Template>() {
+        Some(license::Template(template)) => Some(*template),
+        None => extensions
+            .get::<MatchedPath>()
+            .map(|matched| control::interned(Interned::Route, matched.as_str())),
+    };
     let uri = request.uri().clone();
     let path = uri.path();
     let admin = path == "/__admin" || path.starts_with("/__admin/");

@@ -8,7 +8,7 @@ use std::future::poll_fn;
 use std::pin::Pin;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, Method, header, request::Parts};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -17,6 +17,7 @@ use super::AppState;
 use super::boundary;
 use super::error::{ApiError, ValidationErrors};
 use super::json::Json;
+use super::license;
 use crate::identity::Access;
 use crate::licensing::{AccountRef, GroupId, UserId};
 
@@ -48,16 +49,33 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Query<T> {
     }
 }
 
-/// Path parameters of every license route, under any of the four prefixes.
-#[derive(serde::Deserialize)]
+/// Path parameters of every license route, under any of the four prefixes
+/// (found by `super::license`, which matches those routes).
+#[derive(Debug, Clone)]
 pub(crate) struct LicensePath {
-    #[serde(default)]
-    organization: Option<String>,
-    account_id: String,
-    #[serde(default)]
-    group_id: Option<String>,
-    #[serde(default)]
-    user_id: Option<String>,
+    pub(crate) organization: Option<String>,
+    pub(crate) account_id: String,
+    pub(crate) group_id: Option<String>,
+    pub(crate) user_id: Option<String>,
+}
+
+/// Taken from the request, where the license router left it: a 400 in the
+/// app's shape when a parameter is not UTF-8 once percent-decoded.
+impl FromRequestParts<AppState> for LicensePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        match parts.extensions.remove::<license::Params>() {
+            Some(license::Params(Ok(path))) => Ok(path),
+            Some(license::Params(Err(name))) => Err(ApiError::validation(
+                "$",
+                format!("Invalid URL: Invalid UTF-8 in `{name}`"),
+            )),
+            None => Err(ApiError::Internal(
+                "a license handler ran without the license router".to_owned(),
+            )),
+        }
+    }
 }
 
 impl LicensePath {
@@ -96,11 +114,10 @@ impl FromRequestParts<AppState> for Caller {
         } else {
             Access::Write
         };
-        let params = RawPathParams::from_request_parts(parts, state).await.ok();
-        let account_id = params
-            .as_ref()
-            .and_then(|p| p.iter().find(|(name, _)| *name == "account_id"))
-            .map_or("", |(_, value)| value);
+        let account_id = match parts.extensions.get::<license::Params>() {
+            Some(license::Params(Ok(path))) => path.account_id.as_str(),
+            _ => "",
+        };
         let token = bearer_token(&parts.headers);
         state.identity.authorize(token, access, account_id)?;
         Ok(Caller)

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem, ValidationErrors};
-use super::extract::{AspNetJson, Caller, Fields, FromJson, LicensePath, Path};
+use super::extract::{AspNetJson, Caller, Fields, FromJson, LicensePath};
 use super::openapi::{
     GroupIdsRequestDto, GroupRuleAllocationRequestDto, GroupRuleWithQuotaAllocationRequestDto,
 };
@@ -253,7 +253,7 @@ impl<'a> GroupAllocationDto<'a> {
 pub(crate) async fn allocate(
     _caller: Caller,
     State(state): State<AppState>,
-    Path(path): Path<LicensePath>,
+    path: LicensePath,
     AspNetJson(request): AspNetJson<GroupRuleRequest>,
 ) -> Result<Response, ApiError> {
     let group = path.group()?;
@@ -285,7 +285,7 @@ pub(crate) async fn allocate(
 pub(crate) async fn get_rule(
     _caller: Caller,
     State(state): State<AppState>,
-    Path(path): Path<LicensePath>,
+    path: LicensePath,
 ) -> Result<Response, ApiError> {
     let group = path.group()?;
     let answer = state.store.read(path.account(), |account| {
@@ -314,7 +314,7 @@ pub(crate) async fn get_rule(
 pub(crate) async fn deallocate(
     _caller: Caller,
     State(state): State<AppState>,
-    Path(path): Path<LicensePath>,
+    path: LicensePath,
 ) -> Result<Response, ApiError> {
     let group = path.group()?;
     state.store.update(path.account(), |account| {
@@ -353,7 +353,7 @@ pub(crate) async fn deallocate(
 pub(crate) async fn allocate_with_quota(
     _caller: Caller,
     State(state): State<AppState>,
-    Path(path): Path<LicensePath>,
+    path: LicensePath,
     AspNetJson(GroupRuleWithQuotaRequest(request)): AspNetJson<GroupRuleWithQuotaRequest>,
 ) -> Result<Response, ApiError> {
     let group = path.group()?;
@@ -385,7 +385,7 @@ pub(crate) async fn allocate_with_quota(
 pub(crate) async fn get_with_quota(
     _caller: Caller,
     State(state): State<AppState>,
-    Path(path): Path<LicensePath>,
+    path: LicensePath,
 ) -> Result<Response, ApiError> {
     let group = path.group()?;
     state.store.read(path.account(), |account| {
@@ -445,7 +445,7 @@ impl FromJson for GroupIdsRequest {
 pub(crate) async fn retrieve(
     _caller: Caller,
     State(state): State<AppState>,
-    Path(path): Path<LicensePath>,
+    path: LicensePath,
     AspNetJson(GroupIdsRequest(ids)): AspNetJson<GroupIdsRequest>,
 ) -> Result<Response, ApiError> {
     let answer = state.store.read(path.account(), |account| {
@@ -591,7 +591,7 @@ impl Paging {
 pub(crate) async fn list_with_quota(
     _caller: Caller,
     State(state): State<AppState>,
-    Path(path): Path<LicensePath>,
+    path: LicensePath,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let paging = Paging::parse(query.as_deref())?;

@@ -8,6 +8,7 @@ mod extract;
 mod groups;
 mod identity;
 mod json;
+mod license;
 mod openapi;
 mod request_id;
 mod users;
@@ -24,6 +25,7 @@ use crate::control::ControlPlane;
 use crate::identity::Authority;
 use crate::licensing::Store;
 use error::ApiError;
+pub use license::{App, AppFuture};
 
 /// Settings the HTTP layer reads on every request.
 #[derive(Debug, Clone)]
@@ -79,49 +81,6 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// The four prefixes every License Accountant route is served under (SPEC §3).
-const LICENSE_PREFIXES: [&str; 4] = [
-    "/{organization}/lease_",
-    "/lease_",
-    "/{organization}/la",
-    "/la",
-];
-
-/// The License Accountant routes under `prefix`; each handler's doc names
-/// the real operation it emulates. Registered with their full paths rather
-/// than nested: a nested router matches twice and rebuilds the URI and the
-/// matched path on every request.
-fn license_routes(router: Router<AppState>, prefix: &str) -> Router<AppState> {
-    let account = format!("{prefix}/api/account/{{account_id}}/user-license");
-    router
-        .route(
-            &account,
-            get(users::totals)
-                .put(users::allocate)
-                .post(users::retrieve)
-                .delete(users::deallocate),
-        )
-        .route(
-            &format!("{account}/user/{{user_id}}/allocation"),
-            get(users::user_allocation),
-        )
-        .route(&format!("{account}/group"), post(groups::retrieve))
-        .route(
-            &format!("{account}/group/{{group_id}}"),
-            get(groups::get_rule)
-                .put(groups::allocate)
-                .delete(groups::deallocate),
-        )
-        .route(
-            &format!("{account}/group/{{group_id}}/with-quota"),
-            get(groups::get_with_quota).put(groups::allocate_with_quota),
-        )
-        .route(
-            &format!("{account}/groups/with-quota"),
-            get(groups::list_with_quota),
-        )
-}
-
 /// The identity routes (SPEC §5).
 fn identity_routes(router: Router<AppState>) -> Router<AppState> {
     router
@@ -148,14 +107,12 @@ fn identity_routes(router: Router<AppState>) -> Router<AppState> {
         )
 }
 
-/// The whole application, ready to serve.
-pub fn router(state: AppState) -> Router {
-    let mut router = identity_routes(Router::new()).merge(admin::routes(&state));
-    for prefix in LICENSE_PREFIXES {
-        router = license_routes(router, prefix);
-    }
+/// The whole application, ready to serve: the License Accountant routes,
+/// matched by `license`, in front of axum's router for everything else.
+pub fn router(state: AppState) -> App {
+    let router = identity_routes(Router::new()).merge(admin::routes(&state));
     let body_limit = state.settings.body_limit;
-    router
+    let others = router
         // Registered after every route: axum applies it to the routes so far.
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(route_not_found)
@@ -167,7 +124,11 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
-        .layer(middleware::from_fn_with_state(state, boundary::boundary))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            boundary::boundary,
+        ));
+    App::new(&state, others)
 }
 
 async fn route_not_found(method: Method, uri: Uri) -> ApiError {
@@ -177,7 +138,7 @@ async fn route_not_found(method: Method, uri: Uri) -> ApiError {
     }
 }
 
-/// 405 for a served path; axum adds the `Allow` header.
+/// 405 for a served path; the router adds the `Allow` header.
 async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     let segments: Vec<&str> = uri
         .path()

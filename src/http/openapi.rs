@@ -44,7 +44,7 @@ use utoipa::{OpenApi as _, ToSchema};
 
 use super::{admin, groups, identity, users};
 
-/// The four prefixes of `super::LICENSE_PREFIXES`, as the router spells
+/// The four prefixes of `super::license::PREFIXES`, as the router spells
 /// them, with the suffix their copies add to operation ids.
 const OPERATION_ID_SUFFIXES: [(&str, &str); 4] = [
     ("/{organization}/lease_", ""),
@@ -993,7 +993,7 @@ mod tests {
     #[test]
     fn the_suffix_table_names_exactly_the_prefixes_the_router_serves() {
         let suffixed: Vec<&str> = OPERATION_ID_SUFFIXES.iter().map(|(p, _)| *p).collect();
-        assert_eq!(suffixed, super::super::LICENSE_PREFIXES);
+        assert_eq!(suffixed, super::super::license::PREFIXES);
     }
 
     #[test]

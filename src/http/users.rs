@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
-use super::extract::{AspNetJson, Caller, Fields, FromJson, LicensePath, Path};
+use super::extract::{AspNetJson, Caller, Fields, FromJson, LicensePath};
 use super::groups::{UserLicenseAsProductDto, available_bundles};
 use super::openapi::{
     UserBundleDeallocationRequestDto, UserIdsRequestDto, UserLicenseAllocationRequestDto,
@@ -144,7 +144,7 @@ struct DeallocationDto {
 pub(crate) async fn allocate(
     _caller: Caller,
     State(state): State<AppState>,
-    Path(path): Path<LicensePath>,
+    path: LicensePath,
     AspNetJson(request): AspNetJson<UserAllocationRequest>,
 ) -> Result<Response, ApiError> {
     let answer = state.store.update(path.account(), |account| {
@@ -178,7 +178,7 @@ pub(crate) async fn allocate(
 pub(crate) async fn totals(
     _caller: Caller,
     State(state): State<AppState>,
-    Path(path): Path<LicensePath>,
+    path: LicensePath,
 ) -> Result<Response, ApiError> {
     let answer = state.store.read(path.account(), |account| {
         json_ok(&available_bundles(account))
@@ -207,7 +207,7 @@ pub(crate) async fn totals(
 pub(crate) async fn retrieve(
     _caller: Caller,
     State(state): State<AppState>,
-    Path(path): Path<LicensePath>,
+    path: LicensePath,
     AspNetJson(UserIdsRequest(users)): AspNetJson<UserIdsRequest>,
 ) -> Result<Response, ApiError> {
     let answer = state.store.read(path.account(), |account| {
@@ -243,7 +243,7 @@ pub(crate) async fn retrieve(
 pub(crate) async fn deallocate(
     _caller: Caller,
     State(state): State<AppState>,
-    Path(path): Path<LicensePath>,
+    path: LicensePath,
     AspNetJson(UserIdsRequest(users)): AspNetJson<UserIdsRequest>,
 ) -> Result<Response, ApiError> {
     let answer = state.store.update(path.account(), |account| {
@@ -283,7 +283,7 @@ fn split_by_allocation(account: &Account, users: Vec<UserId>) -> (Vec<UserId>, V
 pub(crate) async fn user_allocation(
     _caller: Caller,
     State(state): State<AppState>,
-    Path(path): Path<LicensePath>,
+    path: LicensePath,
 ) -> Result<Response, ApiError> {
     let user = path.user()?;
     state.store.read(path.account(), |account| {

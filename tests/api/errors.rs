@@ -574,10 +574,82 @@ async fn an_undecodable_path_segment_is_400_not_a_crash() {
         .await;
 
     assert_eq!(
-        answer.problem(StatusCode::BAD_REQUEST)["errors"]
-            .as_object()
-            .map(|errors| errors.contains_key("$")),
-        Some(true)
+        answer.problem(StatusCode::BAD_REQUEST)["errors"]["$"],
+        json!(["Invalid URL: Invalid UTF-8 in `group_id`"])
+    );
+}
+
+#[tokio::test]
+async fn near_misses_of_a_license_route_are_route_404s() {
+    let app = spawn_acme().await;
+
+    for path in [
+        "/lease_/api/account/acme/user-license/",
+        // As with axum's router, a parameter ending the path is never
+        // empty (an empty one inside it is, and the handler refuses it).
+        "/lease_/api/account/acme/user-license/group/",
+        "/lease_/api/account/acme/user-license/group/team/",
+        "/lease_/api/account/acme/user-license/group/team/extra",
+        "/Lease_/api/account/acme/user-license",
+        "/a/b/lease_/api/account/acme/user-license",
+        "/lease_/api/accounts/acme/user-license",
+        "/la/api/account/acme/user-license/group/team/with-quota/x/y/z/w",
+    ] {
+        let answer = app.api.get(path).await;
+        let problem = answer.problem(StatusCode::NOT_FOUND);
+        let detail = problem["detail"].as_str().unwrap_or_default();
+        assert!(detail.starts_with("No route for GET"), "{path}: {detail}");
+    }
+}
+
+#[tokio::test]
+async fn an_organization_may_be_named_like_a_prefix() {
+    let app = spawn_acme().await;
+
+    // `la` and `lease_` are prefixes, but also valid organization names.
+    for (path, template) in [
+        (
+            "/la/lease_/api/account/acme/user-license",
+            "/{organization}/lease_/api/account/{account_id}/user-license",
+        ),
+        (
+            "/lease_/la/api/account/acme/user-license",
+            "/{organization}/la/api/account/{account_id}/user-license",
+        ),
+    ] {
+        let answer = app.api.get(path).await;
+        // Served, and refused only because acme's organization is Acme.
+        let detail = answer.problem(StatusCode::NOT_FOUND)["detail"].clone();
+        assert!(
+            detail
+                .as_str()
+                .is_some_and(|d| d.contains("not the account's organization")),
+            "{path}: {detail}"
+        );
+        let entries = crate::admin::journal(&app.api, "?limit=1").await;
+        assert_eq!(entries[0]["route"], template, "{path}");
+    }
+    let answer = app.api.get("/Acme/la/api/account/acme/user-license").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+}
+
+#[tokio::test]
+async fn head_on_a_license_route_answers_the_get_headers_without_a_body() {
+    let app = spawn_acme().await;
+    let path = "/la/api/account/acme/user-license";
+    let get = app.api.get(path).await;
+
+    let head = send(app.api.request(Method::HEAD, path)).await;
+
+    assert_eq!(head.status, StatusCode::OK);
+    assert_eq!(head.body, "");
+    assert_eq!(
+        head.header("content-length"),
+        Some(get.body.len().to_string().as_str())
+    );
+    assert_eq!(
+        head.header("content-type"),
+        Some("application/json; charset=utf-8")
     );
 }
 
