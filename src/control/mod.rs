@@ -49,12 +49,23 @@ impl ControlPlane {
         Arc::clone(&self.baseline.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Makes `loaded` the reset baseline.
-    pub fn set_baseline(&self, loaded: Loaded) {
-        *self
+    /// Runs `restore` with the reset baseline held, so that no
+    /// [`ControlPlane::replace_baseline`] lands between reading the
+    /// baseline and applying it (concurrent resets still run together).
+    pub fn with_baseline<R>(&self, restore: impl FnOnce(&Loaded) -> R) -> R {
+        restore(&self.baseline.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Makes `loaded` the reset baseline once `install` has made it the
+    /// state. Replacements and resets take turns, so the state and the
+    /// baseline always come from the same document.
+    pub fn replace_baseline(&self, loaded: Loaded, install: impl FnOnce(&Loaded)) {
+        let mut baseline = self
             .baseline
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = Arc::new(loaded);
+            .unwrap_or_else(PoisonError::into_inner);
+        install(&loaded);
+        *baseline = Arc::new(loaded);
     }
 }
 

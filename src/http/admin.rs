@@ -183,24 +183,26 @@ async fn reset(
         let message = format!("'{unknown}' cannot be kept; use journal, faults or both");
         return Err(ApiError::validation("keep", message));
     }
-    let baseline = state.control.baseline();
-    match &query.account_id {
-        Some(id) => {
-            let original = baseline
-                .accounts
-                .iter()
-                .find(|a| a.id.as_str() == id)
-                .cloned();
-            if original.is_none() && state.store.account(id).is_none() {
-                return Err(AdminError::NotFound(id.clone()).into());
+    state.control.with_baseline(|baseline| {
+        match &query.account_id {
+            Some(id) => {
+                let original = baseline
+                    .accounts
+                    .iter()
+                    .find(|a| a.id.as_str() == id)
+                    .cloned();
+                if original.is_none() && state.store.account(id).is_none() {
+                    return Err(AdminError::NotFound(id.clone()));
+                }
+                state.store.reset_account(id, original);
             }
-            state.store.reset_account(id, original);
+            None => {
+                state.store.replace_all(baseline.accounts.iter().cloned());
+                state.identity.replace_credentials(&baseline.fixtures);
+            }
         }
-        None => {
-            state.store.replace_all(baseline.accounts.iter().cloned());
-            state.identity.replace_credentials(&baseline.fixtures);
-        }
-    }
+        Ok(())
+    })?;
     if !keep.contains(&"journal") {
         state.control.journal.clear();
     }
@@ -246,10 +248,11 @@ async fn replace_fixtures(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let loaded = fixtures::load_sources(vec![(BODY.to_owned(), text(&body)?.to_owned())])?;
-    state.store.replace_all(loaded.accounts.iter().cloned());
-    state.identity.replace_credentials(&loaded.fixtures);
     let accounts = loaded.accounts.len();
-    state.control.set_baseline(loaded);
+    state.control.replace_baseline(loaded, |loaded| {
+        state.store.replace_all(loaded.accounts.iter().cloned());
+        state.identity.replace_credentials(&loaded.fixtures);
+    });
     Ok(json_ok(&json!({ "accounts": accounts })))
 }
 

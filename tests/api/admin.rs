@@ -1385,3 +1385,38 @@ async fn without_an_admin_token_admin_routes_are_open() {
         assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.body);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_fixture_replacements_and_resets_leave_state_and_baseline_together() {
+    let app = spawn_acme().await;
+    let fixtures = |id: &str| {
+        json!({
+            "accounts": [{"accountId": id, "licenses": {"IDU": 1}}],
+            "tokens": [{"token": format!("token-of-{id}"), "accountId": id, "scopes": ["LA"]}]
+        })
+    };
+    let (first, second) = (fixtures("first"), fixtures("second"));
+
+    for round in 0..40 {
+        let (a, b, c) = tokio::join!(
+            admin_json(&app.api, Method::PUT, "/fixtures", &first),
+            admin_json(&app.api, Method::PUT, "/fixtures", &second),
+            admin(&app.api, Method::POST, "/reset"),
+        );
+        for answer in [a, b, c] {
+            answer.ok_json();
+        }
+        // Whatever the order, the state is one whole document and is its
+        // own reset baseline: a reset changes nothing.
+        let settled = state_text(&app.api).await;
+        reset(&app.api, "").await;
+        assert_eq!(state_text(&app.api).await, settled, "round {round}");
+        let state: Value = serde_json::from_str(&settled).expect("JSON");
+        let account = state["accounts"][0]["accountId"].clone();
+        assert_eq!(
+            state["tokens"][0]["token"],
+            format!("token-of-{}", account.as_str().unwrap_or_default()),
+            "round {round}: accounts and credentials from different documents"
+        );
+    }
+}
