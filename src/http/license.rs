@@ -196,13 +196,15 @@ impl Routes {
         // `/lease_/api/...` or `/{organization}/lease_/api/...`: at most one
         // fits, since `api` is not a prefix (`/la/lease_/api/...` is the
         // organization `la`).
-        let (prefix, organization, rest) = match segments {
-            [p, rest @ ..] if is_prefix(p) && rest.first() == Some(&"api") => {
-                (usize::from(*p == "la") * 2 + 1, None, rest)
-            }
-            [org, p, rest @ ..] if is_prefix(p) => (usize::from(*p == "la") * 2, Some(*org), rest),
+        let (organization, last, rest) = match segments {
+            [p, rest @ ..] if is_prefix(p) && rest.first() == Some(&"api") => (None, *p, rest),
+            [org, p, rest @ ..] if is_prefix(p) => (Some(*org), *p, rest),
             _ => return None,
         };
+        let prefix = PREFIXES.iter().position(|template| {
+            template.starts_with("/{organization}/") == organization.is_some()
+                && template.rsplit('/').next() == Some(last)
+        })?;
         let ["api", "account", account, "user-license", tail @ ..] = rest else {
             return None;
         };

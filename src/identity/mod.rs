@@ -656,6 +656,9 @@ impl Authority {
                 account_id,
             );
         }
+        // Not held through a signature check, which a credentials
+        // replacement would otherwise wait for.
+        drop(registry);
         match self.verify(token) {
             Verified::Ours(claims) => {
                 let now = self.settings.clock.now();
